@@ -1,0 +1,191 @@
+"""The command line: one argument parser shared by `run_symphony.py` and `symphony`.
+
+    symphony render SCENE -o OUT.mp4 [--seconds S] [--fps F] [--size WxH] [--source SRC] [--seed N]
+    symphony show SCENE [--fullscreen] [--monitor N] [--size WxH] [--source SRC] [--frames N]
+    symphony list
+
+Usage errors and failures print one line (`symphony: error: ...`) and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import logging
+import os
+import sys
+from pathlib import Path
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must look like 1280x720, got '{text}'") from None
+    if not (16 <= w <= 16384 and 16 <= h <= 16384):
+        raise argparse.ArgumentTypeError(f"size {w}x{h} is out of range (16..16384 per side)")
+    return w, h
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got '{text}'")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got '{text}'")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="symphony", description="Symphony: live health data as a luminous tapestry.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser, default_size: str) -> None:
+        p.add_argument("scene", help="scene name in scenes/ or path to a scene .py file")
+        p.add_argument("--size", type=parse_size, default=parse_size(default_size),
+                       metavar="WxH", help=f"frame size in pixels (default {default_size})")
+        p.add_argument("--source", default="synthetic", metavar="SRC",
+                       help="data source spec, e.g. synthetic:participants=12,seed=3")
+        p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+    render = sub.add_parser("render", help="render headless to an H.264 MP4")
+    common(render, "1280x720")
+    render.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help="video file")
+    render.add_argument("--seconds", type=positive_float, default=10.0, help="length (default 10)")
+    render.add_argument("--fps", type=positive_float, default=30.0, help="frame rate (default 30)")
+    render.add_argument("--no-progress", action="store_true", help="print no progress")
+
+    show = sub.add_parser("show", help="show live in a window or full screen")
+    common(show, "1280x720")
+    show.add_argument("--fullscreen", action="store_true", help="start full screen (F toggles)")
+    show.add_argument("--monitor", type=int, default=0, help="monitor index (see 'list')")
+    show.add_argument("--frames", type=positive_int, help="quit after N frames")
+    show.add_argument("--seconds", type=positive_float, help="quit after S seconds")
+    show.add_argument("--screenshot", metavar="PNG", help="save the last frame drawn as PNG")
+    show.add_argument("--no-vsync", action="store_true", help="draw as fast as possible")
+
+    sub.add_parser("list", help="list scenes, monitors and source kinds")
+    return parser
+
+
+def _check_writable(path: Path) -> None:
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise CliError(f"cannot write {path}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise CliError(f"cannot write {path}: folder {parent} is not writable")
+    if path.is_dir():
+        raise CliError(f"cannot write {path}: it is a folder")
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from engine.offline import render_video
+
+    out = Path(args.output)
+    _check_writable(out)
+    if args.size[0] % 2 or args.size[1] % 2:
+        raise CliError("video width and height must be even (H.264 yuv420p)")
+    stats = render_video(args.scene, out, args.seconds, args.fps, args.size, args.source,
+                         args.seed, progress=not args.no_progress)
+    print(f"wrote {out} ({stats.frames} frames, {args.size[0]}x{args.size[1]}) "
+          f"in {stats.seconds:.1f} s, {stats.fps:.1f} fps", file=sys.stderr)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from engine.live import run_show
+
+    if args.screenshot:
+        _check_writable(Path(args.screenshot))
+    drawn = run_show(args.scene, args.source, args.size, args.monitor, args.fullscreen, args.seed,
+                     args.frames, args.seconds, args.screenshot, vsync=not args.no_vsync)
+    logging.getLogger("symphony").info("drew %d frames", drawn)
+    return 0
+
+
+def _scene_summary(path: Path) -> str:
+    try:
+        doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+    except SyntaxError as exc:
+        return f"(syntax error, line {exc.lineno})"
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from engine.paths import scene_dir
+    from engine.scene import list_scenes
+    from engine.sources import SOURCE_KINDS
+
+    print("scenes:")
+    for name in list_scenes():
+        print(f"  {name:<20} {_scene_summary(scene_dir() / f'{name}.py')}")
+    print("monitors:")
+    try:
+        import glfw
+
+        from engine.outputs.window import WindowError, init_glfw, monitors
+        init_glfw()
+        found = monitors()
+        glfw.terminate()
+        for m in found:
+            print(f"  {m['index']}: {m['name']} {m['width']}x{m['height']} @ {m['refresh']} Hz"
+                  f" at ({m['x']}, {m['y']})")
+        if not found:
+            print("  none")
+    except WindowError:
+        print("  none (no display; 'render' works without one)")
+    print("sources:")
+    for kind, cls in sorted(SOURCE_KINDS.items()):
+        print(f"  {kind:<20} {cls.description}")
+    return 0
+
+
+COMMANDS = {"render": cmd_render, "show": cmd_show, "list": cmd_list}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    from engine.outputs.video import VideoError
+    from engine.outputs.window import WindowError
+    from engine.render.shaders import ShaderError
+    from engine.scene import SceneError
+    from engine.sources import SourceError
+
+    expected = (CliError, SceneError, SourceError, VideoError, WindowError, ShaderError)
+    try:
+        return COMMANDS[args.command](args)
+    except expected as exc:
+        print(f"symphony: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, CliError | SceneError | SourceError) else EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("symphony: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        print(f"symphony: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""One frame's path: clock → source → signals → scene.update → solver step.
+
+Rendering and outputs follow in the caller (offline renderer or live window), which keeps
+this part free of GL and of any display. In a live show every stage is guarded: an
+exception is counted, logged and shown to the operator, and the show keeps drawing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass
+
+from engine.clock import FixedClock, RealtimeClock
+from engine.data import Frame, Group
+from engine.scene import Scene, describe_exception
+from engine.signals import Signals
+from engine.sources import Source
+
+log = logging.getLogger("symphony")
+
+
+@dataclass
+class ShowError:
+    stage: str
+    message: str
+    frame: int
+
+
+class Show:
+    def __init__(self, scene: Scene, source: Source, clock: FixedClock | RealtimeClock,
+                 live: bool = False) -> None:
+        self.scene = scene
+        self.source = source
+        self.clock = clock
+        self.live = live
+        self.signals = Signals(max_participants=scene.max_participants)
+        self.errors: deque[ShowError] = deque(maxlen=20)
+        self.error_count = 0
+        self.last_frame: Frame | None = None
+
+    def _guard(self, stage: str, index: int, fn, *args):
+        if not self.live:
+            return fn(*args)
+        try:
+            return fn(*args)
+        except Exception as exc:  # noqa: BLE001 - a live show must keep drawing
+            self.error_count += 1
+            msg = f"{stage}: {describe_exception(exc)}"
+            if not self.errors or self.errors[-1].message != msg:
+                log.error("%s", msg)
+            self.errors.append(ShowError(stage, msg, index))
+            return None
+
+    def advance(self) -> Frame:
+        tick = self.clock.tick()
+        polled = self._guard("source", tick.index, self.source.poll, tick.t)
+        chunks, events = polled if polled is not None else ([], [])
+        frame = self._guard("signals", tick.index, self.signals.update, chunks, events, tick.t,
+                            tick.index, tick.dt)
+        if frame is None:
+            frame = Frame(tick.index, tick.t, tick.dt, [], [], Group())
+        self._guard("scene.update", tick.index, self.scene.update, frame)
+        self._guard("solver", tick.index, self.scene.step, tick.dt)
+        self.last_frame = frame
+        return frame

@@ -1,0 +1,63 @@
+"""Small inlined helpers for the Numba kernels: polynomial sin/cos and counter-based random.
+
+llvmlite on this class of machine has no vector math library, so a libm `sin` inside a loop
+keeps the loop scalar; these polynomials vectorise. Randomness is a pure hash of
+(seed, index, counter), so parallel loops share no generator state and stay deterministic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+F32 = np.float32
+PI = F32(np.pi)
+HALF_PI = F32(np.pi / 2)
+TWO_PI = F32(2 * np.pi)
+INV_TWO_PI = F32(1 / (2 * np.pi))
+# Taylor coefficients of sin on [-pi/2, pi/2]; max error about 4e-6
+S3 = F32(-1 / 6)
+S5 = F32(1 / 120)
+S7 = F32(-1 / 5040)
+S9 = F32(1 / 362880)
+ONE = F32(1.0)
+HALF = F32(0.5)
+ZERO = F32(0.0)
+INV_2_24 = F32(1.0 / (1 << 24))
+
+
+@njit(inline="always", fastmath=True)
+def fsin(x):
+    """sin(x) for float32 x of any size, by range reduction and an odd polynomial."""
+    x = x - TWO_PI * np.floor(x * INV_TWO_PI + HALF)  # now in [-pi, pi]
+    if x > HALF_PI:
+        x = PI - x
+    elif x < -HALF_PI:
+        x = -PI - x
+    x2 = x * x
+    return x * (ONE + x2 * (S3 + x2 * (S5 + x2 * (S7 + x2 * S9))))
+
+
+@njit(inline="always", fastmath=True)
+def fcos(x):
+    return fsin(x + HALF_PI)
+
+
+@njit(inline="always")
+def hash_u32(seed, index, counter):
+    """A well-mixed 32-bit value from three integers (splitmix64 finaliser)."""
+    z = (
+        np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
+        + np.uint64(index) * np.uint64(0xBF58476D1CE4E5B9)
+        + np.uint64(counter) * np.uint64(0x94D049BB133111EB)
+    )
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return np.uint32(z >> np.uint64(32))
+
+
+@njit(inline="always")
+def uniform(seed, index, counter):
+    """A float32 in [0, 1) from (seed, index, counter)."""
+    return F32(hash_u32(seed, index, counter) >> np.uint32(8)) * INV_2_24

@@ -1,0 +1,59 @@
+"""The one interface every data source implements, and the `--source` spec syntax."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+from engine.data import Chunk, Event
+
+
+class SourceError(ValueError):
+    """A source spec that cannot be used; the message is shown to the user as is."""
+
+
+class Source(ABC):
+    """Delivers samples and events up to a given show time.
+
+    `poll(now)` is called once per frame with the show clock's time; it returns whatever
+    arrived (or, for generated and replayed data, whatever is due) since the last call.
+    """
+
+    kind: ClassVar[str]
+    options: ClassVar[dict[str, type]] = {}
+    description: ClassVar[str] = ""
+
+    def start(self) -> None:  # noqa: B027 - optional hook
+        """Open sockets, files or threads."""
+
+    def stop(self) -> None:  # noqa: B027 - optional hook
+        """Release whatever start() acquired."""
+
+    @abstractmethod
+    def poll(self, now: float) -> tuple[list[Chunk], list[Event]]: ...
+
+    def __enter__(self) -> Source:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def parse_options(text: str, allowed: dict[str, type], kind: str) -> dict[str, object]:
+    """Parse `a=1,b=x` against the option names and types a source declares."""
+    out: dict[str, object] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SourceError(f"source '{kind}': option '{item}' needs a value (name=value)")
+        if key not in allowed:
+            names = ", ".join(sorted(allowed)) or "none"
+            raise SourceError(f"source '{kind}': unknown option '{key}' (options: {names})")
+        try:
+            out[key] = allowed[key](value)
+        except ValueError:
+            raise SourceError(
+                f"source '{kind}': option '{key}' expects {allowed[key].__name__}, got '{value}'"
+            ) from None
+    return out

@@ -1,0 +1,172 @@
+"""The built-in synthetic Alcove: a seeded group of participants with plausible physiology.
+
+Every participant breathes (10-20 breaths/min) and has a heartbeat (55-110 bpm with
+respiratory sinus arrhythmia and beat-to-beat jitter), skin conductance (a drifting tonic
+level with phasic responses) and four *simulated* dental-implant channels: saliva pH with
+acid dips and slow recovery, oral temperature cooled by inhalation, bacterial load and the
+biofilm that follows it. A ritual schedule couples everyone's breathing to a shared pacer
+part of the time, so the group drifts in and out of synchrony.
+
+The simulation steps at a fixed internal rate and draws from one seeded generator in a fixed
+order, so its output depends only on the seed and the times asked for, never on how often
+`poll` is called.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from engine.data import Chunk, Event
+from engine.sources.base import Source, SourceError
+
+TICK_HZ = 50
+RESP_EVERY = 2  # respiration at 25 Hz
+EDA_EVERY = 10  # EDA at 5 Hz
+SLOW_EVERY = 50  # implant channels at 1 Hz
+SLOW_CHANNELS = ("saliva_ph", "oral_temp", "bacterial_load", "biofilm")
+
+
+def _smoothstep(a: float, b: float, x: float) -> float:
+    u = min(max((x - a) / (b - a), 0.0), 1.0)
+    return u * u * (3.0 - 2.0 * u)
+
+
+class SyntheticAlcove(Source):
+    kind = "synthetic"
+    options = {"participants": int, "seed": int, "sync_period": float, "alcove": str}
+    description = "built-in generated Alcove (participants=N, seed=S, sync_period=seconds)"
+
+    def __init__(
+        self, participants: int = 8, seed: int = 0, sync_period: float = 30.0, alcove: str = "a1"
+    ) -> None:
+        if not 1 <= participants <= 256:
+            raise SourceError("source 'synthetic': participants must be between 1 and 256")
+        if sync_period <= 0:
+            raise SourceError("source 'synthetic': sync_period must be positive")
+        self.n = participants
+        self.seed = seed
+        self.sync_period = sync_period
+        self.alcove = alcove
+        self.ids = [f"p{i:02d}" for i in range(participants)]
+        self._rng = np.random.default_rng(seed)
+        self._init_state()
+        self._tick = 0
+        self._joined = False
+
+    # -- state -------------------------------------------------------------------------
+    def _init_state(self) -> None:
+        n, r = self.n, self._rng
+        self.hr_base = r.uniform(60.0, 88.0, n)
+        self.hr_dev = np.zeros(n)
+        self.beat_phase = r.uniform(0.0, 1.0, n)
+        self.beat_threshold = np.ones(n)
+        self.omega = 2 * np.pi * r.uniform(11.0, 17.0, n) / 60.0  # natural breathing, rad/s
+        self.phi = r.uniform(0.0, 2 * np.pi, n)
+        self.resp_amp = r.uniform(0.7, 1.3, n)
+        self.resp_offset = r.uniform(-0.2, 0.2, n)
+        self.pacer = 0.0
+        self.eda_tonic = r.uniform(2.0, 9.0, n)
+        self.scr_rise = np.zeros(n)
+        self.scr_out = np.zeros(n)
+        self.ph_base = r.uniform(6.7, 7.3, n)
+        self.ph_dip = np.zeros(n)
+        self.temp_base = r.uniform(36.3, 36.9, n)
+        self.temp_cool = np.zeros(n)
+        self.bacteria = r.uniform(0.25, 0.65, n)
+        self.biofilm = self.bacteria * r.uniform(0.6, 0.9, n)
+
+    def coupling(self, t: float) -> float:
+        """Ritual schedule: how strongly breathing is pulled to the shared pacer (rad/s)."""
+        u = (t % self.sync_period) / self.sync_period
+        return 2.5 * _smoothstep(0.1, 0.25, u) * (1.0 - _smoothstep(0.7, 0.85, u))
+
+    # -- stepping ----------------------------------------------------------------------
+    def _step(self, t: float, dt: float, beats: list[Event]) -> None:
+        n, r = self.n, self._rng
+        noise = r.standard_normal((6, n))
+        k = self.coupling(t)
+        self.pacer += 2 * np.pi * 12.0 / 60.0 * dt
+        self.phi += (self.omega + k * np.sin(self.pacer - self.phi)) * dt + 0.02 * noise[0] * math.sqrt(dt)
+        self.omega += (-0.02 * (self.omega - 2 * np.pi * 14.0 / 60.0)) * dt
+
+        # heart: OU drift around the base, respiratory sinus arrhythmia, jittered beats
+        self.hr_dev += -0.05 * self.hr_dev * dt + 1.2 * noise[1] * math.sqrt(dt)
+        hr = np.clip(self.hr_base + self.hr_dev + 3.0 * np.cos(self.phi), 50.0, 115.0)
+        before = self.beat_phase.copy()
+        self.beat_phase += hr / 60.0 * dt
+        for i in np.flatnonzero(self.beat_phase >= self.beat_threshold):
+            frac = (self.beat_threshold[i] - before[i]) / (self.beat_phase[i] - before[i])
+            tb = t - dt + frac * dt
+            beats.append(Event(tb, "beat", self.ids[i], float(hr[i])))
+            self.beat_phase[i] -= self.beat_threshold[i]
+            self.beat_threshold[i] = 1.0 + 0.03 * r.standard_normal()
+
+        # skin conductance: tonic OU + bi-exponential phasic responses (~3 per minute)
+        self.eda_tonic += 0.01 * (5.0 - self.eda_tonic) * dt + 0.03 * noise[2] * math.sqrt(dt)
+        self.eda_tonic = np.maximum(self.eda_tonic, 0.5)
+        scr = (r.random(n) < 3.0 / 60.0 * dt) * r.uniform(0.2, 1.0, n)
+        self.scr_rise += scr / 0.75 - self.scr_rise / 0.75 * dt
+        self.scr_out += (self.scr_rise - self.scr_out) / 2.5 * dt
+
+        # simulated implants: acid dips with slow recovery, breath cooling, bacteria/biofilm
+        dips = (r.random(n) < 1.0 / 60.0 * dt) * r.uniform(0.3, 0.8, n)
+        self.ph_dip += dips - self.ph_dip / 20.0 * dt
+        inhale = np.maximum(-np.sin(self.phi), 0.0)
+        self.temp_cool += (0.25 * inhale - self.temp_cool) / 3.0 * dt
+        cleaning = 0.004 * k  # the ritual lowers the bacterial load while the group is in sync
+        self.bacteria += (0.002 * (0.8 - self.bacteria) - cleaning) * dt + 0.002 * noise[3] * math.sqrt(dt)
+        self.bacteria = np.clip(self.bacteria, 0.02, 0.98)
+        self.biofilm += (self.bacteria * 0.85 - self.biofilm) / 60.0 * dt
+        self.biofilm = np.clip(self.biofilm, 0.0, 1.0)
+
+    def _respiration(self, noise: np.ndarray) -> np.ndarray:
+        wave = np.cos(self.phi) + 0.15 * np.cos(2 * self.phi)
+        return self.resp_amp * wave + self.resp_offset + 0.02 * noise
+
+    def _slow_values(self) -> dict[str, np.ndarray]:
+        return {
+            "saliva_ph": np.clip(self.ph_base - self.ph_dip, 4.5, 8.0),
+            "oral_temp": self.temp_base - self.temp_cool,
+            "bacterial_load": self.bacteria,
+            "biofilm": self.biofilm,
+        }
+
+    # -- Source ------------------------------------------------------------------------
+    def poll(self, now: float) -> tuple[list[Chunk], list[Event]]:
+        events: list[Event] = []
+        if not self._joined:
+            events += [Event(0.0, "join", pid) for pid in self.ids]
+            self._joined = True
+        series: dict[str, tuple[list[float], list[np.ndarray]]] = {}
+
+        def emit(channel: str, t: float, values: np.ndarray) -> None:
+            ts, vs = series.setdefault(channel, ([], []))
+            ts.append(t)
+            vs.append(values)
+
+        dt = 1.0 / TICK_HZ
+        while (self._tick + 1) * dt <= now + 1e-9:
+            self._tick += 1
+            t = self._tick * dt
+            self._step(t, dt, events)
+            resp_noise = self._rng.standard_normal(self.n)
+            if self._tick % RESP_EVERY == 0:
+                emit("respiration", t, self._respiration(resp_noise))
+            if self._tick % EDA_EVERY == 0:
+                emit("eda", t, self.eda_tonic + self.scr_out)
+            if self._tick % SLOW_EVERY == 0:
+                for name, values in self._slow_values().items():
+                    emit(name, t, values)
+
+        chunks: list[Chunk] = []
+        for channel, (ts, vs) in series.items():
+            t_arr = np.asarray(ts, dtype=np.float64)
+            table = np.asarray(vs, dtype=np.float32)
+            chunks += [Chunk(pid, channel, t_arr, table[:, i]) for i, pid in enumerate(self.ids)]
+        for ev in events:
+            if ev.kind == "beat":
+                value = np.array([ev.value], np.float32)
+                chunks.append(Chunk(ev.participant or "", "heart_rate", np.array([ev.t]), value))
+        return chunks, events

@@ -1,0 +1,24 @@
+// Bloom, step 1: keep what is brighter than the threshold (soft knee), at half resolution.
+#include "chunks/fullscreen.glsl"
+
+#ifdef FRAGMENT_SHADER
+uniform sampler2D u_source;
+uniform vec2 u_texel;       // 1 / source size
+uniform float u_threshold;
+uniform float u_knee;
+in vec2 v_uv;
+out vec4 f_color;
+void main() {
+    // 4 bilinear taps = a 4x4 box: halves the resolution without aliasing
+    vec3 c = texture(u_source, v_uv + u_texel * vec2(-1.0, -1.0)).rgb
+           + texture(u_source, v_uv + u_texel * vec2( 1.0, -1.0)).rgb
+           + texture(u_source, v_uv + u_texel * vec2(-1.0,  1.0)).rgb
+           + texture(u_source, v_uv + u_texel * vec2( 1.0,  1.0)).rgb;
+    c *= 0.25;
+    float lum = max(c.r, max(c.g, c.b));
+    float soft = clamp(lum - u_threshold + u_knee, 0.0, 2.0 * u_knee);
+    soft = soft * soft / (4.0 * u_knee + 1e-5);
+    float w = max(soft, lum - u_threshold) / max(lum, 1e-5);
+    f_color = vec4(c * w, 1.0);
+}
+#endif

@@ -1,0 +1,115 @@
+"""The synthetic Alcove: plausible physiology, units, seeded determinism, synchrony schedule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.data import CHANNELS
+from engine.signals import Signals
+from engine.sources import SourceError, open_source
+from engine.sources.synthetic import SyntheticAlcove
+
+
+def collect(src: SyntheticAlcove, seconds: float, fps: float = 30.0):
+    chunks, events = [], []
+    for i in range(int(seconds * fps) + 1):
+        c, e = src.poll(i / fps)
+        chunks += c
+        events += e
+    series: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+    for c in chunks:
+        t, v = series.get((c.participant, c.channel), (np.zeros(0), np.zeros(0, np.float32)))
+        series[(c.participant, c.channel)] = (np.concatenate([t, c.t]), np.concatenate([v, c.v]))
+    return series, events
+
+
+@pytest.fixture(scope="module")
+def two_minutes():
+    src = SyntheticAlcove(participants=6, seed=4)
+    return src, *collect(src, 120.0)
+
+
+def test_every_channel_has_a_unit_and_stays_in_range(two_minutes):
+    src, series, _ = two_minutes
+    channels = {ch for _, ch in series}
+    assert channels == {"heart_rate", "respiration", "eda", "saliva_ph", "oral_temp",
+                        "bacterial_load", "biofilm"}
+    for (_, ch), (t, v) in series.items():
+        spec = CHANNELS[ch]
+        assert spec.unit
+        assert np.all(np.isfinite(v))
+        assert np.all(np.diff(t) > 0), f"{ch} timestamps must increase"
+        if ch in ("heart_rate", "eda", "saliva_ph", "oral_temp", "bacterial_load", "biofilm"):
+            assert v.min() >= spec.low and v.max() <= spec.high, ch
+    for ch in ("saliva_ph", "oral_temp", "bacterial_load", "biofilm"):
+        assert CHANNELS[ch].simulated
+
+
+def test_heart_rate_and_beats_are_plausible(two_minutes):
+    src, series, events = two_minutes
+    for pid in src.ids:
+        beats = np.array([e.t for e in events if e.kind == "beat" and e.participant == pid])
+        rr = np.diff(beats)
+        mean_hr = 60.0 / rr.mean()
+        assert 55.0 <= mean_hr <= 110.0
+        assert rr.std() / rr.mean() > 0.01, "beat-to-beat variability"
+        _, hr = series[(pid, "heart_rate")]
+        assert len(hr) == len(beats)
+        assert abs(hr.mean() - mean_hr) < 3.0
+
+
+def test_breathing_rate_and_eda(two_minutes):
+    src, series, _ = two_minutes
+    for pid in src.ids:
+        t, resp = series[(pid, "respiration")]
+        assert abs(np.median(np.diff(t)) - 0.04) < 1e-9  # 25 Hz
+        x = resp - resp.mean()
+        ups = np.flatnonzero((x[:-1] < 0) & (x[1:] >= 0))
+        ups = ups[np.concatenate([[True], np.diff(ups) > 25])]  # debounce noise crossings
+        rate = 60.0 * (len(ups) - 1) / (t[ups[-1]] - t[ups[0]])
+        assert 10.0 <= rate <= 20.0, rate
+        _, eda = series[(pid, "eda")]
+        assert eda.min() > 0.3
+        assert np.ptp(eda) > 0.05, "phasic responses or drift"
+
+
+def test_same_seed_same_data_whatever_the_poll_rate():
+    a, _ = collect(SyntheticAlcove(participants=3, seed=9), 20.0, fps=30.0)
+    b, _ = collect(SyntheticAlcove(participants=3, seed=9), 20.0, fps=7.0)
+    c, _ = collect(SyntheticAlcove(participants=3, seed=10), 20.0, fps=30.0)
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key][0], b[key][0])
+        np.testing.assert_array_equal(a[key][1], b[key][1])
+    assert not np.array_equal(a[("p00", "respiration")][1], c[("p00", "respiration")][1])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ritual_schedule_synchronises_breathing(seed):
+    src = SyntheticAlcove(participants=8, seed=seed, sync_period=30.0)
+    signals = Signals()
+    early, coupled = [], []
+    for i in range(int(22 * 30)):
+        t = i / 30
+        frame = signals.update(*src.poll(t), t, i, 1 / 30)
+        if 2.5 <= t <= 3.5:
+            early.append(frame.group.synchrony)
+        if 14.0 <= t <= 20.0:
+            coupled.append(frame.group.synchrony)
+    assert np.mean(coupled) > 0.85
+    assert np.mean(coupled) > np.mean(early) + 0.25
+
+
+def test_source_spec_errors_are_clear():
+    assert open_source("synthetic:participants=3,seed=2").n == 3
+    assert open_source("synthetic", seed=7).seed == 7
+    assert open_source("synthetic:seed=1", seed=7).seed == 1  # the spec wins over --seed
+    with pytest.raises(SourceError, match="unknown option 'colour'"):
+        open_source("synthetic:colour=red")
+    with pytest.raises(SourceError, match="expects int"):
+        open_source("synthetic:participants=many")
+    with pytest.raises(SourceError, match="between 1 and 256"):
+        open_source("synthetic:participants=0")
+    with pytest.raises(SourceError, match="unknown source kind"):
+        open_source("telepathy")
