@@ -7,6 +7,7 @@ scene ever sees. Participants are pseudonyms: ids are validated, never names.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -40,10 +41,26 @@ CHANNELS: dict[str, Channel] = {
 }
 
 PARTICIPANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+ALCOVE_ID = PARTICIPANT_ID
 
 
-def valid_participant_id(pid: str) -> bool:
-    return bool(PARTICIPANT_ID.match(pid))
+def valid_participant_id(pid: object) -> bool:
+    return isinstance(pid, str) and bool(PARTICIPANT_ID.fullmatch(pid))
+
+
+def register_channel(name: str, unit: str, low: float, high: float, smoothing: float = 1.0) -> Channel:
+    """Add an artist's custom channel; sources reject channel names that are not registered."""
+    if not CHANNEL_NAME.fullmatch(name):
+        raise ValueError(f"channel name '{name}' must match {CHANNEL_NAME.pattern}")
+    if not (low < high) or smoothing < 0:
+        raise ValueError(f"channel '{name}': need low < high and smoothing >= 0")
+    existing = CHANNELS.get(name)
+    channel = Channel(name, unit, float(low), float(high), float(smoothing))
+    if existing is not None and existing != channel:
+        raise ValueError(f"channel '{name}' already exists with different settings")
+    CHANNELS[name] = channel
+    return channel
 
 
 @dataclass
@@ -52,14 +69,17 @@ class Chunk:
 
     participant: str
     channel: str
-    t: np.ndarray  # float64
+    t: np.ndarray  # float64, show seconds (the source's own clock is t + source_offset)
     v: np.ndarray  # float32
+    arrival: float = math.nan  # show time at which it reached this process (nan: generated here)
+    source_offset: float = 0.0  # add to t for the source's clock (e.g. unix seconds for OSC/MQTT)
+    alcove: str = ""
 
 
 @dataclass(frozen=True)
 class Event:
     t: float
-    kind: str  # "beat", "breath", "join", "leave", ...
+    kind: str  # "join", "beat", "breath", "stale", "active", "left", "scr", "marker", ...
     participant: str | None = None
     value: float = 0.0
 
@@ -77,6 +97,12 @@ class Participant:
     breath: float  # respiration normalised to about -1..1 (inhale positive)
     breath_phase: float  # radians, 0 at the top of an inhale
     breath_rate: float  # breaths per minute, estimated causally
+    heart_rate: float = math.nan  # bpm from detected beats (ECG/PPG) or a heart_rate channel
+    eda_tonic: float = math.nan  # µS: slow skin-conductance level
+    eda_phasic: float = 0.0  # µS above the tonic level (responses)
+    stale: bool = False  # no data for a while (see Signals.stale_after)
+    alcove: str = ""
+    last_seen: float = 0.0  # show time of the last sample received
 
     def get(self, channel: str, default: float = 0.0) -> float:
         return self.values.get(channel, default)
@@ -94,6 +120,7 @@ class Group:
     mean_phase: float = 0.0
     mean: dict[str, float] = field(default_factory=dict)
     spread: dict[str, float] = field(default_factory=dict)
+    present: int = 0  # participants not stale
 
 
 @dataclass

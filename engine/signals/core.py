@@ -1,0 +1,245 @@
+"""Signals: fold chunks and events into the per-frame state scenes read.
+
+Everything here is causal (only past samples are used) so it behaves the same live and on
+replay. Per participant it keeps a bounded ring buffer per channel, each channel's latest and
+exponentially smoothed value, beats (from source events or detected in raw ECG/PPG), a
+breathing phase and rate, EDA tonic/phasic levels, and presence: a participant who sends
+nothing for `stale_after` seconds is stale (event "stale", "active" when data resumes) and
+after `left_after` seconds has left (event "left"; the slot is freed). Per group: presence,
+channel means and spreads, and the Kuramoto order parameter of the breathing phases.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from engine.data import CHANNELS, Chunk, Event, Frame, Group, Participant, valid_participant_id
+from engine.signals.breath import Respiration
+from engine.signals.cardiac import DETECTORS
+from engine.signals.eda import EdaTracker
+from engine.signals.ring import Ring
+
+BEAT_DECAY = 0.12  # seconds: how fast the heartbeat glow fades
+
+
+class _State:
+    def __init__(self, pid: str, slot: int, now: float) -> None:
+        self.id = pid
+        self.slot = slot
+        self.alcove = ""
+        self.raw: dict[str, float] = {}
+        self.smooth: dict[str, float] = {}
+        self.last_t: dict[str, float] = {}
+        self.rings: dict[str, Ring] = {}
+        self.last_beat = -math.inf
+        self.beats = 0
+        self.resp = Respiration()
+        self.detectors: dict[str, object] = {}
+        self.eda = EdaTracker()
+        self.last_seen = now
+        self.stale = False
+
+    @property
+    def breath(self):  # the tracker, under its old name
+        return self.resp.tracker
+
+    def heart_rate(self) -> float:
+        for name in ("ecg", "ppg"):
+            det = self.detectors.get(name)
+            if det is not None:
+                hr = det.heart_rate()  # type: ignore[attr-defined]
+                if math.isfinite(hr):
+                    return hr
+        return self.smooth.get("heart_rate", math.nan)
+
+
+class Signals:
+    """Turns a stream of chunks and events into one `Frame` per call of `update`."""
+
+    def __init__(self, max_participants: int = 64, stale_after: float = 3.0, left_after: float = 30.0,
+                 ring_size: int = 4096) -> None:
+        self.max_participants = max_participants
+        self.stale_after = stale_after
+        self.left_after = left_after
+        self.ring_size = ring_size
+        self._states: dict[str, _State] = {}
+        self._free_slots = list(range(max_participants))
+        self.rejected: dict[str, int] = {}
+        self._pending: list[Event] = []
+
+    # -- participants ------------------------------------------------------------------
+    def _count(self, reason: str, n: int = 1) -> None:
+        self.rejected[reason] = self.rejected.get(reason, 0) + n
+
+    def _state(self, pid: object, now: float, announce: bool = True) -> _State | None:
+        st = self._states.get(pid)  # type: ignore[arg-type]
+        if st is None:
+            if not valid_participant_id(pid):
+                self._count("bad_participant")
+                return None
+            if not self._free_slots:
+                self._count("participant_cap")
+                return None
+            st = self._states[pid] = _State(pid, self._free_slots.pop(0), now)  # type: ignore[arg-type]
+            if announce:
+                self._pending.append(Event(now, "join", st.id))
+        return st
+
+    def history(self, pid: str, channel: str, seconds: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Recent samples of one channel (times, values), oldest first; empty if none."""
+        st = self._states.get(pid)
+        ring = st.rings.get(channel) if st is not None else None
+        if ring is None:
+            return np.zeros(0), np.zeros(0, np.float32)
+        return ring.arrays(seconds)
+
+    # -- input -------------------------------------------------------------------------
+    def _ingest(self, chunk: Chunk, now: float) -> None:
+        st = self._state(chunk.participant, now)
+        if st is None or len(chunk.v) == 0:
+            return
+        try:
+            v = np.asarray(chunk.v, dtype=np.float64).reshape(-1)
+            t = np.asarray(chunk.t, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            self._count("wrong_type")
+            return
+        if t.size != v.size:
+            self._count("malformed", v.size)
+            return
+        ok = np.isfinite(v) & np.isfinite(t)
+        if not ok.all():
+            self._count("non_finite", int((~ok).sum()))
+            v, t = v[ok], t[ok]
+        if len(v) == 0:
+            return
+        st.last_seen = now
+        if chunk.alcove:
+            st.alcove = chunk.alcove
+        spec = CHANNELS.get(chunk.channel)
+        if spec is not None:
+            v = np.clip(v, spec.low, spec.high)
+        ring = st.rings.get(chunk.channel)
+        if ring is None:
+            ring = st.rings[chunk.channel] = Ring(self.ring_size)
+        late = t[0] <= ring.last_t
+        ring.extend(t, v.astype(np.float32))
+        if late:  # kept in the ring, but the causal features have moved past it
+            self._count("late_for_features", int(t.size))
+        else:
+            self._features(st, chunk.channel, t, v, now)
+        latest = float(v[-1])
+        st.raw[chunk.channel] = latest
+        tau = spec.smoothing if spec is not None else 1.0
+        prev_t = st.last_t.get(chunk.channel)
+        if prev_t is None or tau <= 0.0:
+            st.smooth[chunk.channel] = float(np.mean(v)) if tau > 0.0 else latest
+        else:
+            a = 1.0 - math.exp(-max(float(t[-1]) - prev_t, 0.0) / tau)
+            st.smooth[chunk.channel] += a * (float(np.mean(v)) - st.smooth[chunk.channel])
+        st.last_t[chunk.channel] = max(float(t[-1]), prev_t or -math.inf)
+
+    def _features(self, st: _State, channel: str, t: np.ndarray, v: np.ndarray, now: float) -> None:
+        if channel == "respiration":
+            st.resp.process(t, v)
+        elif channel in DETECTORS:
+            det = st.detectors.get(channel)
+            if det is None:
+                det = st.detectors[channel] = DETECTORS[channel]()
+            if channel == "ppg" and "ecg" in st.detectors:
+                det.process(t, v)  # type: ignore[attr-defined]
+                return  # ECG, when present, is the beat source
+            for tb in det.process(t, v):  # type: ignore[attr-defined]
+                self._beat(st, tb, st.heart_rate())
+        elif channel == "eda":
+            for ts, amp in st.eda.process(t, v):
+                self._pending.append(Event(ts, "scr", st.id, amp))
+
+    def _beat(self, st: _State, tb: float, hr: float) -> None:
+        st.last_beat = max(st.last_beat, tb)
+        st.beats += 1
+        self._pending.append(Event(tb, "beat", st.id, hr if math.isfinite(hr) else 0.0))
+
+    # -- per frame ---------------------------------------------------------------------
+    def update(self, chunks: list[Chunk], events: list[Event], t: float, index: int, dt: float) -> Frame:
+        out_events: list[Event] = []
+        for ev in events:
+            if ev.participant is None:
+                out_events.append(ev)
+                continue
+            st = self._state(ev.participant, t, announce=False)
+            if st is None:
+                continue
+            out_events.append(ev)
+            if ev.kind == "beat" and not st.detectors:  # raw ECG/PPG, when present, wins
+                st.last_beat = max(st.last_beat, ev.t)
+                st.beats += 1
+        for chunk in chunks:
+            self._ingest(chunk, t)
+        self._presence(t)
+        out_events += self._pending
+        self._pending = []
+        participants = []
+        for st in self._states.values():
+            for tb in st.breath.breaths:
+                out_events.append(Event(tb, "breath", st.id, st.breath.rate))
+            st.breath.breaths.clear()
+            participants.append(self._participant(st, t))
+        ready = [p.breath_phase for p in participants
+                 if not p.stale and self._states[p.id].breath.ready(t)]
+        return Frame(index, t, dt, participants, out_events, self._group(participants, ready))
+
+    def _presence(self, now: float) -> None:
+        for st in list(self._states.values()):
+            quiet = now - st.last_seen
+            if quiet >= self.left_after:
+                self._pending.append(Event(now, "left", st.id, quiet))
+                del self._states[st.id]
+                self._free_slots.append(st.slot)
+                self._free_slots.sort()
+            elif quiet >= self.stale_after and not st.stale:
+                st.stale = True
+                self._pending.append(Event(now, "stale", st.id, quiet))
+            elif quiet < self.stale_after and st.stale:
+                st.stale = False
+                self._pending.append(Event(now, "active", st.id))
+
+    @staticmethod
+    def _participant(st: _State, t: float) -> Participant:
+        values = dict(st.smooth)
+        breath = st.breath
+        if breath.seen or "breath_rate" not in values:
+            values["breath_rate"] = breath.rate
+        hr = st.heart_rate()
+        if math.isfinite(hr):
+            values["heart_rate"] = hr
+        if math.isfinite(st.eda.tonic):
+            values["eda_tonic"] = st.eda.tonic
+            values["eda_phasic"] = st.eda.phasic
+        return Participant(
+            id=st.id, slot=st.slot, values=values, raw=dict(st.raw),
+            beat=math.exp(-max(t - st.last_beat, 0.0) / BEAT_DECAY), beats=st.beats,
+            breath=breath.value, breath_phase=breath.phase, breath_rate=values["breath_rate"],
+            heart_rate=hr, eda_tonic=st.eda.tonic, eda_phasic=st.eda.phasic, stale=st.stale,
+            alcove=st.alcove, last_seen=st.last_seen,
+        )
+
+    @staticmethod
+    def _group(participants: list[Participant], phases: list[float]) -> Group:
+        g = Group(count=len(participants))
+        present = [p for p in participants if not p.stale]
+        g.present = len(present)
+        if not present:
+            return g
+        if len(phases) >= 2:
+            z = np.exp(1j * np.array(phases)).mean()
+            g.synchrony = float(abs(z))
+            g.mean_phase = float(np.angle(z) % (2 * np.pi))
+        names = {name for p in present for name in p.values}
+        for name in sorted(names):
+            vals = np.array([p.values[name] for p in present if name in p.values])
+            g.mean[name] = float(vals.mean())
+            g.spread[name] = float(vals.std())
+        return g

@@ -1,0 +1,215 @@
+"""Validation shared by every source: what counts as bad input, and what happens to it.
+
+Every sample a source receives passes `Intake.add`, which either returns a clean `Chunk`
+or counts the problem under a reason in `Rejects` (logged at most every few seconds, and
+never echoing ids that failed validation, which could be real names). The rules:
+
+| reason            | what                                                   | action   |
+|-------------------|--------------------------------------------------------|----------|
+| malformed         | packet or payload that does not parse                  | rejected |
+| bad_address       | OSC address / MQTT topic not in the documented form    | rejected |
+| bad_participant   | id not matching `[A-Za-z0-9_-]{1,32}`                   | rejected |
+| unknown_channel   | channel not in `engine.data.CHANNELS`                  | rejected |
+| wrong_type        | values that are not numbers                            | rejected |
+| oversize          | payload or message larger than the source's limit      | rejected |
+| participant_cap   | a new id beyond the cap (a flood of ids)               | rejected |
+| bad_timestamp     | time not finite                                        | rejected |
+| non_finite        | NaN or ±inf sample values                              | rejected |
+| out_of_range      | value beyond the channel's range by more than 10 %     | rejected |
+| clamped           | value just outside the range (within the 10 % margin)  | clamped  |
+| duplicate         | a sample whose timestamp this stream already delivered | rejected |
+| time_backwards    | older than `reorder_window` behind the stream's newest | rejected |
+
+Samples that arrive late but within `reorder_window` are kept (valid data is never lost)
+and delivered in a chunk of their own; `late` counts them (it is not a rejection).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from engine.data import CHANNELS, Chunk, valid_participant_id
+
+log = logging.getLogger("symphony.sources")
+
+NOT_REJECTIONS = frozenset({"clamped", "late"})
+RANGE_MARGIN = 0.10
+
+
+class Rejects:
+    """Counts of bad input per reason for one source, logged without flooding the log."""
+
+    def __init__(self, source: str, every: float = 10.0, clock: Callable[[], float] = time.monotonic):
+        self.source = source
+        self.counts: dict[str, int] = {}
+        self.every = every
+        self._clock = clock
+        self._pending: dict[str, int] = {}
+        self._last_log = -math.inf
+        self.logged = 0  # log lines written: tests check that floods stay quiet
+
+    def add(self, reason: str, n: int = 1) -> None:
+        if n <= 0:
+            return
+        first = reason not in self.counts
+        self.counts[reason] = self.counts.get(reason, 0) + n
+        self._pending[reason] = self._pending.get(reason, 0) + n
+        if first and reason not in NOT_REJECTIONS:
+            self._emit(f"source {self.source}: rejected input ({reason}); further reports every "
+                       f"{self.every:g} s")
+            self._pending.pop(reason)
+        else:
+            self.maybe_log()
+
+    def merge(self, counts: dict[str, int]) -> None:
+        for reason, n in counts.items():
+            self.add(reason, int(n))
+
+    def maybe_log(self) -> None:
+        now = self._clock()
+        if self._pending and now - self._last_log >= self.every:
+            summary = ", ".join(f"{k}={v}" for k, v in sorted(self._pending.items()))
+            self._emit(f"source {self.source}: since last report: {summary}")
+            self._pending.clear()
+
+    def _emit(self, message: str) -> None:
+        self._last_log = self._clock()
+        self.logged += 1
+        log.warning("%s", message)
+
+    @property
+    def rejected(self) -> int:
+        return sum(n for k, n in self.counts.items() if k not in NOT_REJECTIONS)
+
+
+class _Stream:
+    __slots__ = ("last_t", "recent")
+
+    def __init__(self) -> None:
+        self.last_t = -math.inf
+        self.recent = np.zeros(0)  # sorted timestamps within the reorder window
+
+
+class Intake:
+    """Turns raw (participant, channel, times, values) into clean chunks, per the table above."""
+
+    def __init__(self, rejects: Rejects, max_participants: int = 256, reorder_window: float = 2.0,
+                 max_samples: int = 65536, max_recent: int = 8192) -> None:
+        self.rejects = rejects
+        self.max_participants = max_participants
+        self.reorder_window = reorder_window
+        self.max_samples = max_samples
+        self.max_recent = max_recent
+        self.participants: set[str] = set()
+        self._streams: dict[tuple[str, str], _Stream] = {}
+
+    def admit(self, participant: object, channel: object) -> bool:
+        """Check the id and channel of a stream (counting a failure); True when usable."""
+        if participant not in self.participants:
+            if not valid_participant_id(participant):
+                self.rejects.add("bad_participant")
+                return False
+            if len(self.participants) >= self.max_participants:
+                self.rejects.add("participant_cap")
+                return False
+            self.participants.add(participant)  # type: ignore[arg-type]
+        if channel not in CHANNELS:
+            self.rejects.add("unknown_channel")
+            return False
+        return True
+
+    def forget(self, participant: str) -> None:
+        """Release a participant who left, so the cap counts only those present."""
+        self.participants.discard(participant)
+        for key in [k for k in self._streams if k[0] == participant]:
+            del self._streams[key]
+
+    def add(self, participant: object, channel: object, t: object, values: object,
+            alcove: str = "", arrival: float = math.nan, source_offset: float = 0.0) -> list[Chunk]:
+        """Validate one message's samples; returns zero, one or two chunks (in-order, late)."""
+        if not self.admit(participant, channel):
+            return []
+        try:
+            v = np.asarray(values, dtype=np.float64).reshape(-1)
+            ts = np.asarray(t, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError, OverflowError):
+            self.rejects.add("wrong_type")
+            return []
+        if v.size == 0:
+            return []
+        if v.size > self.max_samples:
+            self.rejects.add("oversize", v.size)
+            return []
+        if ts.size != v.size:
+            self.rejects.add("malformed", v.size)
+            return []
+        keep = np.isfinite(ts)
+        if not keep.all():
+            self.rejects.add("bad_timestamp", int((~keep).sum()))
+        finite = np.isfinite(v)
+        if not finite.all():
+            self.rejects.add("non_finite", int((keep & ~finite).sum()))
+            keep &= finite
+        v = self._range(str(channel), v, keep)
+        if not keep.all():
+            ts, v = ts[keep], v[keep]
+            if v.size == 0:
+                return []
+        return self._order(str(participant), str(channel), ts, v, alcove, arrival, source_offset)
+
+    def _range(self, channel: str, v: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        spec = CHANNELS[channel]
+        lo, hi = spec.low, spec.high
+        if keep.any() and (v[keep].min() < lo or v[keep].max() > hi):
+            margin = RANGE_MARGIN * (hi - lo)
+            far = keep & ((v < lo - margin) | (v > hi + margin))
+            self.rejects.add("out_of_range", int(far.sum()))
+            keep &= ~far
+            near = keep & ((v < lo) | (v > hi))
+            self.rejects.add("clamped", int(near.sum()))
+            v = np.clip(v, lo, hi)
+        return v
+
+    def _order(self, pid: str, channel: str, ts: np.ndarray, v: np.ndarray, alcove: str,
+               arrival: float, offset: float) -> list[Chunk]:
+        st = self._streams.get((pid, channel))
+        if st is None:
+            st = self._streams[(pid, channel)] = _Stream()
+        if ts.size > 1 and np.any(ts[1:] <= ts[:-1]):
+            ts, idx = np.unique(ts, return_index=True)  # sorted, duplicates within the message out
+            self.rejects.add("duplicate", v.size - idx.size)
+            v = v[idx]
+        out: list[Chunk] = []
+        late = ts <= st.last_t
+        if late.any():
+            lt, lv = ts[late], v[late]
+            too_old = lt < st.last_t - self.reorder_window
+            self.rejects.add("time_backwards", int(too_old.sum()))
+            pos = np.searchsorted(st.recent, lt)
+            seen = (pos < st.recent.size) & (st.recent[np.minimum(pos, st.recent.size - 1)] == lt)
+            seen &= ~too_old
+            self.rejects.add("duplicate", int(seen.sum()))
+            ok = ~(too_old | seen)
+            if ok.any():
+                self.rejects.add("late", int(ok.sum()))
+                out.append(self._chunk(pid, channel, lt[ok], lv[ok], alcove, arrival, offset))
+                st.recent = np.union1d(st.recent, lt[ok])
+            ts, v = ts[~late], v[~late]
+        if ts.size:
+            out.append(self._chunk(pid, channel, ts, v, alcove, arrival, offset))
+            st.last_t = float(ts[-1])
+            recent = np.concatenate([st.recent, ts]) if st.recent.size else ts
+            cut = np.searchsorted(recent, st.last_t - self.reorder_window)
+            st.recent = recent[max(cut, recent.size - self.max_recent):]
+        return out
+
+    @staticmethod
+    def _chunk(pid: str, channel: str, ts: np.ndarray, v: np.ndarray, alcove: str,
+               arrival: float, offset: float) -> Chunk:
+        return Chunk(pid, channel, ts - offset, v.astype(np.float32), arrival=arrival,
+                     source_offset=offset, alcove=alcove)
