@@ -43,6 +43,14 @@ class StrandLayer(Layer):
     def togetherness(self, value: float) -> None:
         self.solver.togetherness = float(min(max(value, 0.0), 1.0))
 
+    def anchor(self, bundle: int, s: float = 0.0) -> tuple[float, float, float]:
+        """Where bundle `bundle` is now, a fraction s of the way from root (0) to tip (1):
+        handy for placing field forces, lights and labels on a participant's strands."""
+        sv = self.solver
+        j = min(max(round(s * (sv.points - 1)), 0), sv.points - 1)
+        k = j * sv.strands + bundle * sv.strands_per_bundle
+        return float(sv.x[k]), float(sv.y[k]), float(sv.z[k])
+
     def step(self, dt: float, field: FlowField | None) -> None:
         self.solver.step(dt, field)
 

@@ -7,6 +7,8 @@ bundle, each breath swells it. When the group breathes together (breathing synch
 bundles draw inward and weave into one collective braid; when they drift apart, so do the
 strands. Particles shed from every strand drift in a slow curl-noise current.
 
+Field: heartbeats puff jets of current up each bundle; synchrony stirs a vortex round the braid.
+
 Channels: saliva_ph, bacterial_load, biofilm, heart beats, respiration (breath and phase),
 group breathing synchrony.
 """
@@ -47,7 +49,7 @@ class Symphony(Scene):
     particles = 40_000
 
     def setup(self) -> None:
-        self.field = FlowField(resolution=32, extent=8.0, seed=self.seed, scale=2.5)
+        self.field = FlowField(resolution=32, extent=8.0, seed=self.seed, scale=2.5, noise=1.5)
         self.strands = self.add(StrandLayer(self.max_participants, self.strands_per_bundle,
                                             self.points, width=2.6, intensity=1.2, seed=self.seed))
         self.sparks = self.add(ParticleLayer(self.strands, self.particles, size=2.2,
@@ -72,10 +74,14 @@ class Symphony(Scene):
             strands.color[b] = oral_colour(p, self.slot_hue[b])
             strands.glow[b] = 0.7 + 1.6 * p.beat
             solver.radius[b] = 0.17 + 0.07 * p.breath
+            if p.beat > 0.5:  # each heartbeat sends a puff of current up the bundle
+                self.field.jet(self.strands.anchor(b, 0.15), (0.0, 1.0, 0.0), 6.0 * p.beat, 0.6)
         # the braid follows the group's breathing synchrony, eased so it never snaps
         goal = smoothstep(0.45, 0.9, frame.group.synchrony)
         self.together += (goal - self.together) * (1.0 - math.exp(-frame.dt / 1.2))
         strands.togetherness = self.together
+        # the shared rhythm stirs one slow whirl around the braid
+        self.field.vortex((0.0, 0.0, 0.0), (0.0, 1.0, 0.0), 1.5 * self.together, 2.5)
         solver.braid_spin = 0.2 + 0.5 * self.together
         self.camera.azimuth = 20.0 + 6.0 * frame.t
         self.post.bloom_strength = 0.8 + 0.5 * self.together

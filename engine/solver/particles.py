@@ -1,8 +1,13 @@
 """Ambient particles: born on the strands, carried by the flow field, fading with age.
 
-Float32 structure-of-arrays; advection is midpoint (RK2) through the field plus a gentle lift.
-Respawn positions come from a counter-based hash of (seed, particle, respawn count), so the
-parallel loop needs no shared generator and the result never depends on thread timing.
+Float32 structure-of-arrays. Each step is two kernels over preallocated arrays:
+
+1. `advance`: midpoint (RK2) advection through the field for every particle, age and fade.
+   The midpoint almost always lies in the same grid cell as the particle, so its 8 corner
+   velocities are reused instead of fetched again: RK2 for about the memory cost of Euler.
+2. `respawn`: particles past their lifetime are reborn on a random point of an active strand.
+   Randomness is a hash of (seed, particle, respawn count): no shared generator state in the
+   parallel loop, so the result never depends on thread timing.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ import numpy as np
 from numba import njit, prange
 
 from engine.solver.fastmath import HALF, ONE, ZERO, uniform
-from engine.solver.field import FlowField, sample_field
+from engine.solver.field import FlowField
+from engine.solver.fluid_kernels import blend, cell_of, sample_field
 
 F32 = np.float32
 
@@ -24,9 +30,9 @@ class ParticleSolver:
         self.seed = seed
         self.x, self.y, self.z = (np.zeros(count, F32) for _ in range(3))
         self.age = np.zeros(count, F32)
-        # staggered lifetimes so the first frames are not one synchronised burst
-        self.life = np.zeros(count, F32)
+        self.life = np.zeros(count, F32)  # zero: every particle is born on the first step
         self.fade = np.zeros(count, F32)  # 0..1 brightness from age, read by the renderer
+        self.tint = np.zeros(count, F32)  # 0..1 per-particle colour variation
         self.owner = np.zeros(count, np.int32)
         self.spawns = np.zeros(count, np.uint32)
         self.speed = 0.5
@@ -37,15 +43,19 @@ class ParticleSolver:
 
     def step(self, dt: float, field: FlowField, strands) -> None:
         """Advance by dt; dead particles respawn on a random point of an active strand."""
-        active = np.flatnonzero(strands.active[strands.bundle_of] > 0).astype(np.int32)
-        if len(active) != len(self._emitters) or not np.array_equal(active, self._emitters):
-            self._emitters = active
-        _advance(self.x, self.y, self.z, self.age, self.life, self.fade, self.owner, self.spawns,
-                 F32(dt), np.uint64(self.seed), field.vx, field.vy, field.vz, field.resolution,
-                 field.inv_cell, field.offset, F32(self.speed * field.strength), F32(self.lift),
-                 F32(self.jitter), F32(self.life_min), F32(self.life_max), self._emitters,
-                 strands.bundle_of, strands.x, strands.y, strands.z, strands.strands,
-                 strands.points)
+        self._update_emitters(strands)
+        advance(self.x, self.y, self.z, self.age, self.life, self.fade, F32(dt), field.grid,
+                field.resolution, field.inv_cell, F32(self.speed * field.strength), F32(self.lift))
+        respawn(self.x, self.y, self.z, self.age, self.life, self.fade, self.tint, self.owner,
+                self.spawns, np.uint64(self.seed), F32(self.jitter), F32(self.life_min),
+                F32(self.life_max), self._emitters, strands.bundle_of, strands.x, strands.y,
+                strands.z, strands.strands, strands.points)
+
+    def _update_emitters(self, strands) -> None:
+        active = strands.active[strands.bundle_of] > 0
+        if len(self._emitters) != int(active.sum()) or not np.array_equal(
+                self._emitters, np.flatnonzero(active)):
+            self._emitters = np.flatnonzero(active).astype(np.int32)
 
     @property
     def alive_fraction(self) -> float:
@@ -53,43 +63,53 @@ class ParticleSolver:
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _advance(x, y, z, age, life, fade, owner, spawns, dt, seed, vx, vy, vz, r, inv_cell, off,
-             speed, lift, jitter, life_min, life_max, emitters, bundle_of, sx, sy, sz, n, m):
-    ox, oy, oz = off[0], off[1], off[2]
-    n_emit = len(emitters)
-    half_dt = HALF * dt
+def advance(x, y, z, age, life, fade, dt, g, r, inv_cell, speed, lift):
+    h = HALF * dt * speed
+    step = dt * speed
     for i in prange(len(x)):
-        a = age[i] + dt
-        if a >= life[i]:
-            if n_emit == 0:
-                fade[i] = ZERO
-                age[i] = a
-                continue
-            c = spawns[i]
-            spawns[i] = c + np.uint32(1)
-            strand = emitters[np.int64(uniform(seed, i, 4 * c) * F32(n_emit))]
-            j = np.int64(uniform(seed, i, 4 * c + 1) * F32(m))
-            k = j * n + strand
-            x[i] = sx[k] + jitter * (uniform(seed, i, 4 * c + 2) - HALF)
-            y[i] = sy[k] + jitter * (uniform(seed, i, 4 * c + 3) - HALF)
-            z[i] = sz[k]
-            owner[i] = bundle_of[strand]
-            u = uniform(seed, i, 4 * c + 5)
-            life[i] = life_min + (life_max - life_min) * u
-            # the very first generation starts part-way through its life
-            a = u * life[i] if c == 0 else ZERO
-        age[i] = a
         px, py, pz = x[i], y[i], z[i]
-        ux, uy, uz = sample_field(vx, vy, vz, r, inv_cell, ox, oy, oz, px, py, pz)
-        mx = px + ux * speed * half_dt
-        my = py + (uy * speed + lift) * half_dt
-        mz = pz + uz * speed * half_dt
-        ux, uy, uz = sample_field(vx, vy, vz, r, inv_cell, ox, oy, oz, mx, my, mz)
-        x[i] = px + ux * speed * dt
-        y[i] = py + (uy * speed + lift) * dt
-        z[i] = pz + uz * speed * dt
-        fade_in = min(a * F32(2.0), ONE)
-        fade_out = min((life[i] - a) * F32(0.7), ONE)
-        fade[i] = max(min(fade_in, fade_out), ZERO)
+        i0, i1, i2, i3, x0, x1, tx, ty, tz = cell_of(r, inv_cell, px, py, pz)
+        ux, uy, uz = blend(g, i0, i1, i2, i3, x0, x1, tx, ty, tz)
+        # midpoint, in cell fractions: reuse this cell's corners when it stays inside
+        mx = tx + ux * h * inv_cell
+        my = ty + (uy + lift / speed) * h * inv_cell
+        mz = tz + uz * h * inv_cell
+        if mx >= ZERO and mx < ONE and my >= ZERO and my < ONE and mz >= ZERO and mz < ONE:
+            vx, vy, vz = blend(g, i0, i1, i2, i3, x0, x1, mx, my, mz)
+        else:
+            vx, vy, vz = sample_field(g, r, inv_cell, px + ux * h, py + (uy + lift / speed) * h,
+                                      pz + uz * h)
+        x[i] = px + vx * step
+        y[i] = py + vy * step + lift * dt
+        z[i] = pz + vz * step
+        a = age[i] + dt
+        age[i] = a
+        fade[i] = max(min(min(a * F32(2.0), ONE), min((life[i] - a) * F32(0.7), ONE)), ZERO)
 
 
+@njit(parallel=True, cache=True, fastmath=True)
+def respawn(x, y, z, age, life, fade, tint, owner, spawns, seed, jitter, life_min, life_max,
+            emitters, bundle_of, sx, sy, sz, n, m):
+    n_emit = len(emitters)
+    for i in prange(len(x)):
+        if age[i] < life[i]:
+            continue
+        if n_emit == 0:
+            fade[i] = ZERO
+            continue
+        c = spawns[i]
+        spawns[i] = c + np.uint32(1)
+        key = np.uint64(8) * np.uint64(c)
+        strand = emitters[min(np.int64(uniform(seed, i, key) * F32(n_emit)), n_emit - 1)]
+        j = min(np.int64(uniform(seed, i, key + np.uint64(1)) * F32(m)), m - 1)
+        k = j * n + strand
+        x[i] = sx[k] + jitter * (uniform(seed, i, key + np.uint64(2)) - HALF)
+        y[i] = sy[k] + jitter * (uniform(seed, i, key + np.uint64(3)) - HALF)
+        z[i] = sz[k] + jitter * (uniform(seed, i, key + np.uint64(4)) - HALF)
+        owner[i] = bundle_of[strand]
+        tint[i] = uniform(seed, i, key + np.uint64(5))
+        u = uniform(seed, i, key + np.uint64(6))
+        life[i] = life_min + (life_max - life_min) * u
+        # the first generation starts part-way through its life: no synchronised burst
+        age[i] = u * life[i] if c == 0 else ZERO
+        fade[i] = ZERO

@@ -1,12 +1,18 @@
 """Strands: bundles of inextensible chains of points, braided around moving spines.
 
-Layout: B bundles × S strands, each of M points, stored as separate float32 x/y/z arrays with
-the strand index innermost (point j of strand i at j·N + i). Every kernel therefore loops over
-points along a strand on the outside and over strands on the inside, which vectorises.
+Layout: B bundles × S strands, each of M points, as separate float32 x/y/z arrays with the
+strand index innermost (point j of strand i at j·N + i). Every kernel loops over points
+along the strands on the outside and over strands on the inside, which vectorises.
 
-Each frame: braid targets from the bundle parameters → Verlet integration pulled towards the
-targets and pushed by the flow field → Gauss-Seidel length constraints from the pinned root,
-finished by a follow-the-leader sweep so segment lengths hold exactly.
+Each substep: braid targets from the bundle parameters (climbing only as far as the
+strands' lengths allow) → Verlet integration pulled towards
+the targets and pushed by the flow field and per-bundle forces → Gauss-Seidel sweeps of the
+length and bending constraints from the pinned root → bundle separation at every level (so
+braided bundles pass over and under instead of through each other) → a follow-the-leader
+sweep that makes every segment exactly its rest length.
+
+The collective braid is a three-strand plait of lanes of bundles, so lanes pass alternately
+over and under each other, as in braided hair.
 """
 
 from __future__ import annotations
@@ -17,10 +23,12 @@ import numpy as np
 from numba import njit, prange
 
 from engine.solver.fastmath import HALF, ONE, PI, TWO_PI, ZERO, fcos, fsin
-from engine.solver.field import FlowField, sample_field
+from engine.solver.field import FlowField
+from engine.solver.fluid_kernels import sample_field
 
 F32 = np.float32
 CHUNK = 64  # strands per parallel work item
+FIELD_EVERY = 4  # the field is sampled every 4th point along a strand and held in between
 
 
 class StrandSolver:
@@ -29,7 +37,7 @@ class StrandSolver:
     max_substep = 1.0 / 60.0
 
     def __init__(self, bundles: int, strands_per_bundle: int, points: int, *, height: float = 4.0,
-                 ring_radius: float = 1.8, braid_radius: float = 0.45, seed: int = 0) -> None:
+                 ring_radius: float = 1.8, braid_radius: float = 0.8, seed: int = 0) -> None:
         if bundles < 1 or strands_per_bundle < 1 or points < 2:
             raise ValueError("need at least one bundle, one strand and two points")
         self.bundles, self.strands_per_bundle, self.points = bundles, strands_per_bundle, points
@@ -42,18 +50,28 @@ class StrandSolver:
         self.angle = (TWO_PI * k / strands_per_bundle + rng.uniform(-0.2, 0.2, n)).astype(F32)
         self.radius_frac = rng.uniform(0.45, 1.0, n).astype(F32)
         # per bundle: the knobs scenes turn
-        self.home_angle = (2 * np.pi * np.arange(bundles) / bundles).astype(F32)
-        self.radius = np.full(bundles, 0.22, F32)  # bundle thickness (world units)
+        self.radius = np.full(bundles, 0.2, F32)  # bundle thickness (world units)
         self.spin = np.full(bundles, 0.6, F32)  # how fast a bundle's twist turns (rad/s)
         self.twist = np.zeros(bundles, F32)  # accumulated twist angle
         self.active = np.ones(bundles, F32)
+        self.force = np.zeros((bundles, 3), F32)  # extra acceleration per bundle (e.g. wind)
+        # derived per bundle from the active set: its place on the ring and in the braid
+        self.home = np.zeros(bundles, F32)
+        self.lane = np.zeros(bundles, np.int32)
+        self.lane_angle = np.zeros(bundles, F32)
+        self.lane_r = np.zeros(bundles, F32)
+        self._active_count = -1
+        self._active_mask = np.zeros(bundles, bool)
         # global braid parameters
         self.togetherness = 0.0
         self.bundle_turns = 0.8  # twists of strands around their bundle's spine, root to tip
-        self.braid_turns = 1.25  # twists of bundles around each other in the collective braid
+        self.braid_turns = 0.5  # plait periods from root to tip in the collective braid
         self.braid_phase = 0.0
-        self.braid_spin = 0.35  # rad/s
+        self.braid_spin = 0.35  # rad/s: the plait slides along the strands
+        self.rope_turns = 1.0  # twists of a lane's bundles round each other, root to tip
+        self.separation = 1.8  # minimum distance between bundle centres, in bundle radii
         self.stiffness = 30.0  # pull towards the braid target (1/s²)
+        self.bending = 0.1  # 0..1 straightening per sweep
         self.damping = 0.92  # velocity kept per 1/60 s
         self.field_force = 0.6
         self.iterations = 4
@@ -61,91 +79,158 @@ class StrandSolver:
         size = n * points
         self.x, self.y, self.z = (np.zeros(size, F32) for _ in range(3))
         self.tx, self.ty, self.tz = (np.zeros(size, F32) for _ in range(3))
+        self._centroid = np.zeros((points, bundles, 3), F32)  # separation scratch
+        self._shift = np.zeros((points, bundles, 3), F32)
+        self._field_scratch = np.zeros(((n + CHUNK - 1) // CHUNK, 3, CHUNK), F32)
+        self.rest = self._rest_lengths()
+        self._update_layout()
         self._targets()
         for a, b in ((self.x, self.tx), (self.y, self.ty), (self.z, self.tz)):
             a[:] = b
         self.px, self.py, self.pz = self.x.copy(), self.y.copy(), self.z.copy()
-        self.rest = self._rest_lengths()
+
+    # -- layout ------------------------------------------------------------------------
+    def _update_layout(self) -> None:
+        """Spread the active bundles evenly round the ring and share them among the three
+        lanes of the braid in contiguous blocks (so no bundle travels far to its lane)."""
+        active = self.active > 0
+        count = int(active.sum())
+        if count == self._active_count and np.array_equal(active, self._active_mask):
+            return
+        self._active_mask = active.copy()
+        self._active_count = count
+        rank = np.cumsum(active) - 1
+        lanes = min(3, max(count, 1))
+        lane = np.where(active, rank * lanes // max(count, 1), 0)
+        per_lane = np.bincount(lane[active], minlength=3) if count else np.zeros(3, int)
+        first = np.concatenate([[0], np.cumsum(per_lane)[:-1]])
+        slot = rank - first[lane]
+        size = np.maximum(per_lane[lane], 1)
+        self.home[:] = np.where(active, TWO_PI * rank / max(count, 1), self.home)
+        self.lane[:] = lane
+        self.lane_angle[:] = TWO_PI * slot / size
+        # bundles of a lane sit on a ring that keeps neighbours about 2.3 radii apart
+        spacing = 1.15 * 0.6 * self.radius / np.sin(np.pi / np.maximum(size, 2))
+        self.lane_r[:] = np.where(size > 1, spacing, 0.0)
 
     def _targets(self) -> None:
-        _braid_targets(self.tx, self.ty, self.tz, self.strands, self.points, self.bundle_of,
-                       self.angle, self.radius_frac, self.home_angle, self.radius, self.twist,
-                       F32(self.togetherness), F32(self.height), F32(self.ring_radius),
-                       F32(self.braid_radius), F32(self.bundle_turns), F32(self.braid_turns),
-                       F32(self.braid_phase))
+        braid_targets(self.tx, self.ty, self.tz, self.strands, self.points, self.bundle_of,
+                      self.angle, self.radius_frac, self.home, self.lane, self.lane_angle,
+                      self.lane_r, self.radius, self.twist, self.rest, F32(self.togetherness),
+                      F32(self.height), F32(self.ring_radius), F32(self.braid_radius),
+                      F32(self.braid_turns), F32(self.braid_phase), F32(self.rope_turns),
+                      F32(self.bundle_turns))
 
     def _rest_lengths(self) -> np.ndarray:
-        """Segment length of each strand in its unbraided shape: a strand hangs straight and
-        unkinked while apart, and a braid (a longer, helical path) draws it slightly shorter,
-        as braiding does to real threads."""
-        saved = self.togetherness
-        self.togetherness = 0.0
-        self._targets()
-        pts = np.stack([a.reshape(self.points, self.strands) for a in (self.tx, self.ty, self.tz)])
-        self.togetherness = saved
-        self._targets()
-        return np.linalg.norm(np.diff(pts, axis=1), axis=0).mean(axis=0).astype(F32)
+        """Segment length of each strand: a straight climb of height/(M-1) per segment plus
+        the chord of its own twist around the bundle spine, as it hangs when unbraided."""
+        dy = self.height / (self.points - 1)
+        r = self.radius[self.bundle_of] * self.radius_frac
+        chord = 2 * r * np.sin(np.pi * self.bundle_turns / (self.points - 1))
+        return np.sqrt(dy * dy + chord * chord).astype(F32)
 
+    # -- stepping ------------------------------------------------------------------------
     def step(self, dt: float, field: FlowField | None = None) -> None:
         substeps = max(1, math.ceil(dt / self.max_substep - 1e-9))
         h = dt / substeps
+        self._update_layout()
+        if field is not None:
+            grid, r, inv = field.grid, field.resolution, field.inv_cell
+            strength = F32(self.field_force * field.strength)
+        else:
+            grid, r, inv, strength = _NO_FIELD, 4, F32(1), F32(0)
         for _ in range(substeps):
             self.twist += self.spin * F32(h)
             self.braid_phase += self.braid_spin * h
             self._targets()
-            damping = F32(self.damping ** (h * 60.0))
-            if field is not None:
-                grid, r, inv, off, strength = (field.vx, field.vy, field.vz), field.resolution, \
-                    field.inv_cell, field.offset, F32(self.field_force * field.strength)
-            else:
-                grid, r, inv, off, strength = _NO_FIELD, 4, F32(1), np.zeros(3, F32), F32(0)
-            _integrate(self.x, self.y, self.z, self.px, self.py, self.pz, self.tx, self.ty,
-                       self.tz, self.strands, self.points, self.rest, F32(h), damping,
-                       F32(self.stiffness), self.iterations, grid[0], grid[1], grid[2], r, inv,
-                       off, strength)
+            integrate(self.x, self.y, self.z, self.px, self.py, self.pz, self.tx, self.ty, self.tz,
+                      self.strands, self.points, self.bundle_of, self.force, F32(h),
+                      F32(self.damping ** (h * 60.0)), F32(self.stiffness), grid, r, inv, strength,
+                      self._field_scratch)
+            constrain(self.x, self.y, self.z, self.strands, self.points, self.rest,
+                      self.iterations, F32(self.bending), False)
+            if self.togetherness > 0.0 and self.separation > 0.0:
+                separate(self.x, self.z, self.strands, self.points, self.bundle_of, self.active,
+                         self.radius, F32(self.separation), self._centroid, self._shift)
+            constrain(self.x, self.y, self.z, self.strands, self.points, self.rest, 0, F32(0), True)
 
     def segment_lengths(self) -> np.ndarray:
         """(M-1, N) lengths of every segment, for tests and diagnostics."""
         pts = np.stack([a.reshape(self.points, self.strands) for a in (self.x, self.y, self.z)])
         return np.linalg.norm(np.diff(pts, axis=1), axis=0)
 
+    def bundle_centres(self) -> np.ndarray:
+        """(M, B, 3) mean position of each bundle at each level."""
+        pts = np.stack([a.reshape(self.points, self.bundles, self.strands_per_bundle)
+                        for a in (self.x, self.y, self.z)], axis=-1)
+        return pts.mean(axis=2)
 
-_NO_FIELD = tuple(np.zeros(64, F32) for _ in range(3))
+
+_NO_FIELD = np.zeros(4 * 64, F32)
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _braid_targets(tx, ty, tz, n, m, bundle_of, angle, radius_frac, home, radius, twist,
-                   together, height, ring, braid_r, bundle_turns, braid_turns, braid_phase):
+def braid_targets(tx, ty, tz, n, m, bundle_of, angle, radius_frac, home, lane, lane_angle, lane_r,
+                  radius, twist, rest, together, height, ring, braid_a, braid_turns, braid_phase,
+                  rope_turns, bundle_turns):
+    """Target of every strand point.
+
+    Apart, bundle b stands on the ring at angle home[b]. Braided, the bundles gather into
+    three lanes that follow a three-strand plait, x = A·sin(u + 2πk/3), z = A/2·sin 2(u + 2πk/3),
+    which passes each lane alternately over and under the others; the bundles of a lane twist
+    round each other like a rope. Togetherness blends the two, most in the middle. Each level
+    climbs only as high as the strand's rest length allows, so targets are always reachable by
+    an inextensible strand: a tighter braid is a shorter one.
+    """
     inv = ONE / F32(m - 1)
-    for j in prange(m):
-        s = F32(j) * inv
-        y = (s - HALF) * height
-        # bundles pinch together most in the middle, so the braid flares like a loom at the ends
-        pinch = together * (F32(0.35) + F32(0.65) * fsin(PI * s))
-        rc = ring + (braid_r - ring) * pinch
-        sweep = together * (TWO_PI * braid_turns * s + braid_phase)
-        for i in range(n):
-            b = bundle_of[i]
-            theta = home[b] + sweep
-            phi = angle[i] + TWO_PI * bundle_turns * s + twist[b]
-            r = radius[b] * radius_frac[i]
-            k = j * n + i
-            tx[k] = rc * fcos(theta) + r * fcos(phi)
-            ty[k] = y
-            tz[k] = rc * fsin(theta) + r * fsin(phi)
+    floor = F32(0.25)
+    third = TWO_PI / F32(3.0)
+    chunks = (n + CHUNK - 1) // CHUNK
+    for c in prange(chunks):
+        i0 = c * CHUNK
+        i1 = min(n, i0 + CHUNK)
+        for j in range(m):
+            s = F32(j) * inv
+            w = together * (F32(0.35) + F32(0.65) * fsin(PI * s))  # flares like a loom at the ends
+            u = TWO_PI * braid_turns * s + braid_phase
+            rope = TWO_PI * rope_turns * s
+            thin = ONE - F32(0.4) * together
+            for i in range(i0, i1):
+                b = bundle_of[i]
+                v = u + third * F32(lane[b])
+                psi = lane_angle[b] + rope
+                bx = braid_a * fsin(v) + lane_r[b] * fcos(psi)
+                bz = HALF * braid_a * fsin(F32(2.0) * v) + lane_r[b] * fsin(psi)
+                cx = ring * fcos(home[b]) * (ONE - w) + bx * w
+                cz = ring * fsin(home[b]) * (ONE - w) + bz * w
+                phi = angle[i] + TWO_PI * bundle_turns * s + twist[b]
+                r = radius[b] * radius_frac[i] * thin
+                k = j * n + i
+                tx[k] = cx + r * fcos(phi)
+                tz[k] = cz + r * fsin(phi)
+                if j == 0:
+                    ty[k] = -HALF * height
+                else:
+                    dx = tx[k] - tx[k - n]
+                    dz = tz[k] - tz[k - n]
+                    r2 = rest[i] * rest[i]
+                    ty[k] = ty[k - n] + np.sqrt(max(r2 - dx * dx - dz * dz, floor * r2))
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _integrate(x, y, z, px, py, pz, tx, ty, tz, n, m, rest, h, damping, stiffness, iterations,
-               vx, vy, vz, r, inv_cell, off, field_strength):
+def integrate(x, y, z, px, py, pz, tx, ty, tz, n, m, bundle_of, force, h, damping, stiffness,
+              g, r, inv_cell, field_strength, scratch):
+    """Verlet step towards the targets; roots follow their targets exactly."""
     h2 = h * h
-    ox, oy, oz = off[0], off[1], off[2]
     inv_m = ONE / F32(m - 1)
-    chunks = (n + 63) // 64
+    chunks = (n + CHUNK - 1) // CHUNK
     for c in prange(chunks):
-        i0 = c * 64
-        i1 = min(n, i0 + 64)
-        for i in range(i0, i1):  # roots follow their targets exactly
+        i0 = c * CHUNK
+        i1 = min(n, i0 + CHUNK)
+        fx = scratch[c, 0]
+        fy = scratch[c, 1]
+        fz = scratch[c, 2]
+        for i in range(i0, i1):
             px[i] = x[i]
             py[i] = y[i]
             pz[i] = z[i]
@@ -155,12 +240,19 @@ def _integrate(x, y, z, px, py, pz, tx, ty, tz, n, m, rest, h, damping, stiffnes
         for j in range(1, m):
             s = F32(j) * inv_m
             base = j * n
+            if (j - 1) % FIELD_EVERY == 0:
+                for i in range(i0, i1):
+                    k = base + i
+                    ux, uy, uz = sample_field(g, r, inv_cell, x[k], y[k], z[k])
+                    fx[i - i0] = ux * field_strength
+                    fy[i - i0] = uy * field_strength
+                    fz[i - i0] = uz * field_strength
             for i in range(i0, i1):
                 k = base + i
-                fx, fy, fz = sample_field(vx, vy, vz, r, inv_cell, ox, oy, oz, x[k], y[k], z[k])
-                ax = stiffness * (tx[k] - x[k]) + field_strength * s * fx
-                ay = stiffness * (ty[k] - y[k]) + field_strength * s * fy
-                az = stiffness * (tz[k] - z[k]) + field_strength * s * fz
+                b = bundle_of[i]
+                ax = stiffness * (tx[k] - x[k]) + s * (fx[i - i0] + force[b, 0])
+                ay = stiffness * (ty[k] - y[k]) + s * (fy[i - i0] + force[b, 1])
+                az = stiffness * (tz[k] - z[k]) + s * (fz[i - i0] + force[b, 2])
                 nx = x[k] + (x[k] - px[k]) * damping + ax * h2
                 ny = y[k] + (y[k] - py[k]) * damping + ay * h2
                 nz = z[k] + (z[k] - pz[k]) * damping + az * h2
@@ -170,11 +262,23 @@ def _integrate(x, y, z, px, py, pz, tx, ty, tz, n, m, rest, h, damping, stiffnes
                 x[k] = nx
                 y[k] = ny
                 z[k] = nz
-        # balanced Gauss-Seidel sweeps, then one follow-the-leader sweep (only the point further
-        # from the root moves) that makes every segment exactly its rest length
-        for it in range(iterations + 1):
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def constrain(x, y, z, n, m, rest, iterations, bending, follow_the_leader):
+    """Gauss-Seidel sweeps root to tip: segment lengths, then bending (straightening).
+
+    With follow_the_leader, one sweep that moves only the point further from the root, so
+    every segment ends exactly at its rest length.
+    """
+    sweeps = 1 if follow_the_leader else iterations
+    chunks = (n + CHUNK - 1) // CHUNK
+    for c in prange(chunks):
+        i0 = c * CHUNK
+        i1 = min(n, i0 + CHUNK)
+        for _ in range(sweeps):
             for j in range(1, m):
-                wa = ZERO if (j == 1 or it == iterations) else HALF
+                wa = ZERO if (j == 1 or follow_the_leader) else HALF  # the root never moves
                 wb = ONE - wa
                 for i in range(i0, i1):
                     a = (j - 1) * n + i
@@ -182,8 +286,7 @@ def _integrate(x, y, z, px, py, pz, tx, ty, tz, n, m, rest, h, damping, stiffnes
                     dx = x[b] - x[a]
                     dy = y[b] - y[a]
                     dz = z[b] - z[a]
-                    d2 = dx * dx + dy * dy + dz * dz + F32(1e-12)
-                    inv_d = ONE / np.sqrt(d2)
+                    inv_d = ONE / np.sqrt(dx * dx + dy * dy + dz * dz + F32(1e-12))
                     corr = ONE - rest[i] * inv_d  # fraction of the segment to remove
                     x[a] += wa * corr * dx
                     y[a] += wa * corr * dy
@@ -191,3 +294,56 @@ def _integrate(x, y, z, px, py, pz, tx, ty, tz, n, m, rest, h, damping, stiffnes
                     x[b] -= wb * corr * dx
                     y[b] -= wb * corr * dy
                     z[b] -= wb * corr * dz
+                if bending > ZERO and j >= 2:  # straighten point j-1 while its rows are hot
+                    for i in range(i0, i1):
+                        a = (j - 2) * n + i
+                        b = (j - 1) * n + i
+                        c2 = j * n + i
+                        x[b] += bending * (HALF * (x[a] + x[c2]) - x[b])
+                        y[b] += bending * (HALF * (y[a] + y[c2]) - y[b])
+                        z[b] += bending * (HALF * (z[a] + z[c2]) - z[b])
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def separate(x, z, n, m, bundle_of, active, radius, separation, centroid, shift):
+    """Push apart bundle cross-sections closer than `separation` radii, level by level."""
+    nb = centroid.shape[1]
+    for j in prange(1, m):
+        base = j * n
+        for b in range(nb):
+            centroid[j, b, 0] = ZERO
+            centroid[j, b, 2] = ZERO
+            centroid[j, b, 1] = ZERO  # strand count
+            shift[j, b, 0] = ZERO
+            shift[j, b, 2] = ZERO
+        for i in range(n):
+            b = bundle_of[i]
+            centroid[j, b, 0] += x[base + i]
+            centroid[j, b, 2] += z[base + i]
+            centroid[j, b, 1] += ONE
+        for b in range(nb):
+            if centroid[j, b, 1] > ZERO:
+                centroid[j, b, 0] /= centroid[j, b, 1]
+                centroid[j, b, 2] /= centroid[j, b, 1]
+        for b1 in range(nb):
+            if active[b1] <= ZERO:
+                continue
+            for b2 in range(b1 + 1, nb):
+                if active[b2] <= ZERO:
+                    continue
+                dx = centroid[j, b2, 0] - centroid[j, b1, 0]
+                dz = centroid[j, b2, 2] - centroid[j, b1, 2]
+                want = separation * HALF * (radius[b1] + radius[b2])
+                d2 = dx * dx + dz * dz
+                if d2 >= want * want:
+                    continue
+                d = np.sqrt(d2) + F32(1e-6)
+                push = HALF * (want - d) / d
+                shift[j, b1, 0] -= push * dx
+                shift[j, b1, 2] -= push * dz
+                shift[j, b2, 0] += push * dx
+                shift[j, b2, 2] += push * dz
+        for i in range(n):
+            b = bundle_of[i]
+            x[base + i] += shift[j, b, 0]
+            z[base + i] += shift[j, b, 2]
