@@ -30,6 +30,8 @@ class StrandLayer(Layer):
         self.glow = np.ones(bundles, F32)  # brightness multiplier per bundle (heartbeats)
         self.width = width  # ribbon width in 1080p pixels
         self.intensity = intensity
+        self.rim = 0.0  # fresnel-like glow on the ribbon edges (hologram look)
+        self.depth_fade = 0.08  # light lost per world unit of distance beyond the target
 
     @property
     def bundles(self) -> int:
@@ -64,6 +66,7 @@ class ParticleLayer(Layer):
         self.solver = ParticleSolver(count, seed=seed)
         self.size = size  # point diameter in 1080p pixels
         self.intensity = intensity
+        self.path = "auto"  # "points" (GPU sprites), "splat" (CPU), or auto by GL renderer
 
     def step(self, dt: float, field: FlowField | None) -> None:
         if field is None:

@@ -1,12 +1,20 @@
-"""GPU drawers for the layer data objects: buffers are created once and refilled each frame."""
+"""GPU drawers for the layer data objects: buffers are created once and refilled each frame.
+
+Particles have two paths that look alike: GL point sprites (fast on a real GPU) and a Numba
+CPU splat uploaded as a float texture (fast on software GL, where each GL point costs about
+0.3 µs). `ParticleDrawer` picks by the GL renderer unless told otherwise.
+"""
 
 from __future__ import annotations
+
+import math
 
 import moderngl
 import numpy as np
 
 from engine.layers import ParticleLayer, StrandLayer
-from engine.render.shaders import build_program
+from engine.render.shaders import BoundVao, ShaderCache
+from engine.render.splat import Splatter
 
 MAX_BUNDLES = 64
 
@@ -18,80 +26,132 @@ class _Palette:
         self.rgba = np.zeros((MAX_BUNDLES, 4), np.float32)
         self.alpha = np.zeros(MAX_BUNDLES, np.float32)
 
-    def upload(self, prog: moderngl.Program, color: np.ndarray, glow: np.ndarray,
-               alpha: np.ndarray) -> None:
+    def fill(self, color: np.ndarray, glow: np.ndarray, alpha: np.ndarray) -> None:
         n = min(len(color), MAX_BUNDLES)
         self.rgba[:n, :3] = color[:n]
         self.rgba[:n, 3] = glow[:n]
         self.alpha[:n] = alpha[:n]
+
+    def upload(self, prog: moderngl.Program) -> None:
         prog["u_bundle_color"].write(self.rgba)
         prog["u_bundle_alpha"].write(self.alpha)
+
+
+def _uniform(prog: moderngl.Program, name: str, value) -> None:
+    """Set a uniform if the compiler kept it (unused uniforms are dropped)."""
+    if name in prog:
+        prog[name].value = value
 
 
 def _set_camera(prog: moderngl.Program, view: np.ndarray, proj: np.ndarray, size: tuple[int, int]) -> None:
     prog["u_view"].write(view)
     prog["u_proj"].write(proj)
-    if "u_viewport" in prog:  # the compiler drops uniforms a shader does not use
-        prog["u_viewport"].value = size
-    prog["u_pixel_scale"].value = size[1] / 1080.0
+    _uniform(prog, "u_viewport", size)
+    _uniform(prog, "u_pixel_scale", size[1] / 1080.0)
 
 
 class StrandDrawer:
-    def __init__(self, ctx: moderngl.Context, layer: StrandLayer) -> None:
+    def __init__(self, ctx: moderngl.Context, shaders: ShaderCache, layer: StrandLayer) -> None:
         s = layer.solver
         if s.bundles > MAX_BUNDLES:
             raise ValueError(f"at most {MAX_BUNDLES} bundles per strand layer")
         self.layer = layer
         self.palette = _Palette()
-        self.prog, self.files = build_program(ctx, "strands.glsl", {"MAX_BUNDLES": MAX_BUNDLES})
+        self.handle = shaders.get("strands.glsl", {"MAX_BUNDLES": MAX_BUNDLES})
         n, m = s.strands, s.points
         self.buffers = [ctx.buffer(reserve=n * m * 4) for _ in range(3)]
         j = np.arange(m - 1, dtype=np.int32)[:, None]
         i = np.arange(n, dtype=np.int32)[None, :]
         index = np.stack([j * n + i, (j + 1) * n + i], axis=-1).reshape(-1)
         self.index = ctx.buffer(index.astype(np.int32))
-        self.vao = ctx.vertex_array(
-            self.prog,
-            [(b, "f", name) for b, name in zip(self.buffers, ("in_x", "in_y", "in_z"), strict=True)],
-            index_buffer=self.index, index_element_size=4,
-        )
-        self.prog["u_strands"].value = n
-        self.prog["u_points"].value = m
-        self.prog["u_strands_per_bundle"].value = s.strands_per_bundle
+        names = ("in_x", "in_y", "in_z")
+        self.vao = BoundVao(self.handle, [(b, "f", nm) for b, nm in zip(self.buffers, names, strict=True)],
+                            index_buffer=self.index, index_element_size=4)
 
-    def draw(self, view: np.ndarray, proj: np.ndarray, size: tuple[int, int]) -> None:
-        layer, s = self.layer, self.layer.solver
+    def upload(self) -> None:
+        s = self.layer.solver
         for buf, arr in zip(self.buffers, (s.x, s.y, s.z), strict=True):
             buf.write(arr)
-        _set_camera(self.prog, view, proj, size)
-        self.palette.upload(self.prog, layer.color, layer.glow, s.active)
-        self.prog["u_width"].value = layer.width
-        self.prog["u_intensity"].value = layer.intensity
-        self.vao.render(moderngl.LINES)
+        self.palette.fill(self.layer.color, self.layer.glow, s.active)
+
+    def draw(self, view: np.ndarray, proj: np.ndarray, size: tuple[int, int]) -> None:
+        layer, s, prog = self.layer, self.layer.solver, self.handle.program
+        _set_camera(prog, view, proj, size)
+        self.palette.upload(prog)
+        prog["u_strands"].value = s.strands
+        prog["u_points"].value = s.points
+        prog["u_strands_per_bundle"].value = s.strands_per_bundle
+        prog["u_width"].value = layer.width
+        prog["u_intensity"].value = layer.intensity
+        _uniform(prog, "u_rim", layer.rim)
+        _uniform(prog, "u_depth_fade", layer.depth_fade)
+        self.vao.get().render(moderngl.LINES)
 
 
 class ParticleDrawer:
-    def __init__(self, ctx: moderngl.Context, layer: ParticleLayer) -> None:
+    """GL points on a GPU, CPU splat on software GL (or as `layer.path` says)."""
+
+    def __init__(self, ctx: moderngl.Context, shaders: ShaderCache, layer: ParticleLayer,
+                 software: bool = False) -> None:
+        self.ctx = ctx
         self.layer = layer
+        self.software = software
         self.palette = _Palette()
-        self.prog, self.files = build_program(ctx, "particles.glsl", {"MAX_BUNDLES": MAX_BUNDLES})
+        self.handle = shaders.get("particles.glsl", {"MAX_BUNDLES": MAX_BUNDLES})
         p = layer.solver
         self.buffers = [ctx.buffer(reserve=p.count * 4) for _ in range(5)]
         names = ("in_x", "in_y", "in_z", "in_fade")
-        content = [(b, "f", name) for b, name in zip(self.buffers[:4], names, strict=True)]
+        content = [(b, "f", nm) for b, nm in zip(self.buffers[:4], names, strict=True)]
         content.append((self.buffers[4], "i", "in_owner"))
-        self.vao = ctx.vertex_array(self.prog, content)
+        self.vao = BoundVao(self.handle, content)
+        self.splat_handle = shaders.get("splat.glsl")
+        self.splat_vao = BoundVao(self.splat_handle, [])
+        self._splatters: dict[tuple[int, int], tuple[Splatter, moderngl.Texture]] = {}
+        self._rgb = np.zeros((MAX_BUNDLES, 3), np.float32)
+
+    @property
+    def path(self) -> str:
+        if self.layer.path in ("points", "splat"):
+            return self.layer.path
+        return "splat" if self.software else "points"
+
+    def upload(self) -> None:
+        s = self.layer.strands
+        self.palette.fill(s.color, s.glow, s.solver.active)
+        if self.path == "points":
+            p = self.layer.solver
+            for buf, arr in zip(self.buffers, (p.x, p.y, p.z, p.fade, p.owner), strict=True):
+                buf.write(arr)
 
     def draw(self, view: np.ndarray, proj: np.ndarray, size: tuple[int, int]) -> None:
+        if self.path == "splat":
+            self._draw_splat(view, proj, size)
+            return
+        layer, prog = self.layer, self.handle.program
+        _set_camera(prog, view, proj, size)
+        self.palette.upload(prog)
+        prog["u_size"].value = layer.size
+        prog["u_intensity"].value = layer.intensity
+        self.vao.get().render(moderngl.POINTS, vertices=layer.solver.count)
+
+    def _draw_splat(self, view: np.ndarray, proj: np.ndarray, size: tuple[int, int]) -> None:
+        key = (int(size[0]), int(size[1]))
+        entry = self._splatters.get(key)
+        if entry is None:
+            tex = self.ctx.texture(key, 3, dtype="f4")
+            tex.filter = moderngl.NEAREST, moderngl.NEAREST
+            entry = self._splatters[key] = (Splatter(key), tex)
+        splatter, tex = entry
         layer, p = self.layer, self.layer.solver
-        for buf, arr in zip(self.buffers, (p.x, p.y, p.z, p.fade, p.owner), strict=True):
-            buf.write(arr)
-        _set_camera(self.prog, view, proj, size)
-        strands = layer.strands
-        self.palette.upload(self.prog, strands.color, strands.glow, strands.solver.active)
-        self.prog["u_size"].value = layer.size
-        self.prog["u_intensity"].value = layer.intensity
-        self.vao.render(moderngl.POINTS, vertices=p.count)
+        # the same light per particle as a GL point of this size: (1 - r²)² over its disc
+        wanted = layer.size * size[1] / 1080.0
+        energy = math.pi * wanted * wanted / 12.0 * layer.intensity
+        np.multiply(self.palette.rgba[:, :3], self.palette.alpha[:, None], out=self._rgb)
+        image = splatter.splat(view @ proj, p.x, p.y, p.z, p.fade, p.owner, self._rgb, energy)
+        tex.write(image)
+        tex.use(0)
+        self.splat_handle.program["u_splat"].value = 0
+        self.splat_vao.get().render(moderngl.TRIANGLES, vertices=3)
 
 
 DRAWERS = {StrandLayer: StrandDrawer, ParticleLayer: ParticleDrawer}

@@ -1,4 +1,5 @@
-"""HDR post-processing: a multi-level bloom pyramid and the tone-mapping composite."""
+"""HDR post-processing: trails, a multi-level bloom pyramid, and the tone-mapping composite
+with the hologram look for scrims and Pepper's-ghost foils."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 
 import moderngl
 
-from engine.render.shaders import build_program
+from engine.render.shaders import BoundVao, ShaderCache
 
 
 @dataclass
@@ -20,17 +21,45 @@ class PostSettings:
     bloom_knee: float = 0.3
     bloom_radius: float = 1.0
     bloom_levels: int = 5
+    trails: float = 0.0  # 0..0.99: how much of the last frame's light stays (feedback)
+    # the hologram look
+    scanlines: float = 0.0  # 0..1 strength of horizontal scanlines
+    scanline_density: float = 360.0  # lines per output height
+    chromatic: float = 0.0  # chromatic fringe, in 1/1000 of the width at the edges
+    flicker: float = 0.0  # 0..1 interference flicker (brightness bands drifting up)
+    glitch: float = 0.0  # 0..1 horizontal tearing of blocks of rows; drive it from data glitches
+    time: float = 0.0  # set by the runtime each frame: animates flicker and glitch
+
+
+class _FullscreenPass:
+    def __init__(self, shaders: ShaderCache, name: str) -> None:
+        self.handle = shaders.get(name)
+        self.vao = BoundVao(self.handle, [])
+
+    @property
+    def prog(self) -> moderngl.Program:
+        return self.handle.program
+
+    def set(self, name: str, value) -> None:
+        if name in self.prog:
+            self.prog[name].value = value
+
+    def run(self, target: moderngl.Framebuffer, *textures: moderngl.Texture) -> None:
+        target.use()
+        for unit, tex in enumerate(textures):
+            tex.use(unit)
+        self.vao.get().render(moderngl.TRIANGLES, vertices=3)
 
 
 class Bloom:
     """Threshold at half resolution, blur down a pyramid of halvings, add back up."""
 
-    def __init__(self, ctx: moderngl.Context, size: tuple[int, int], levels: int) -> None:
+    def __init__(self, ctx: moderngl.Context, shaders: ShaderCache, size: tuple[int, int],
+                 levels: int) -> None:
         self.ctx = ctx
-        self.prefilter, _ = build_program(ctx, "bloom_prefilter.glsl")
-        self.down, _ = build_program(ctx, "bloom_down.glsl")
-        self.up, _ = build_program(ctx, "bloom_up.glsl")
-        self.vao = {p: ctx.vertex_array(p, []) for p in (self.prefilter, self.down, self.up)}
+        self.prefilter = _FullscreenPass(shaders, "bloom_prefilter.glsl")
+        self.down = _FullscreenPass(shaders, "bloom_down.glsl")
+        self.up = _FullscreenPass(shaders, "bloom_up.glsl")
         self.levels: list[tuple[moderngl.Texture, moderngl.Framebuffer]] = []
         w, h = size
         for _ in range(max(1, levels)):
@@ -45,44 +74,62 @@ class Bloom:
     def result(self) -> moderngl.Texture:
         return self.levels[0][0]
 
-    def _pass(self, prog: moderngl.Program, source: moderngl.Texture, target: moderngl.Framebuffer) -> None:
-        target.use()
-        source.use(0)
-        prog["u_source"].value = 0
-        prog["u_texel"].value = (1.0 / source.width, 1.0 / source.height)
-        self.vao[prog].render(moderngl.TRIANGLES, vertices=3)
+    def _pass(self, p: _FullscreenPass, source: moderngl.Texture, target: moderngl.Framebuffer) -> None:
+        p.set("u_source", 0)
+        p.set("u_texel", (1.0 / source.width, 1.0 / source.height))
+        p.run(target, source)
 
     def run(self, hdr: moderngl.Texture, post: PostSettings) -> None:
         ctx = self.ctx
         ctx.disable(moderngl.BLEND)
-        self.prefilter["u_threshold"].value = post.bloom_threshold
-        self.prefilter["u_knee"].value = max(post.bloom_knee, 1e-3)
+        self.prefilter.set("u_threshold", post.bloom_threshold)
+        self.prefilter.set("u_knee", max(post.bloom_knee, 1e-3))
         self._pass(self.prefilter, hdr, self.levels[0][1])
         for (src, _), (_, dst) in zip(self.levels, self.levels[1:], strict=False):
             self._pass(self.down, src, dst)
         ctx.enable(moderngl.BLEND)
         ctx.blend_func = moderngl.ONE, moderngl.ONE
-        self.up["u_radius"].value = post.bloom_radius
+        self.up.set("u_radius", post.bloom_radius)
         for (_, dst), (src, _) in zip(reversed(self.levels[:-1]), reversed(self.levels[1:]), strict=True):
             self._pass(self.up, src, dst)
         ctx.disable(moderngl.BLEND)
 
 
+class Trails:
+    """Feedback: the last frame's light, faded, added under this frame's."""
+
+    def __init__(self, ctx: moderngl.Context, shaders: ShaderCache, size: tuple[int, int]) -> None:
+        self.ctx = ctx
+        self.fade = _FullscreenPass(shaders, "trails.glsl")
+        self.history = ctx.texture(size, 4, dtype="f2")
+        self.history_fbo = ctx.framebuffer([self.history])
+        self.history_fbo.clear()
+
+    def run(self, hdr_fbo: moderngl.Framebuffer, hdr: moderngl.Texture, amount: float) -> None:
+        ctx = self.ctx
+        ctx.enable(moderngl.BLEND)
+        ctx.blend_func = moderngl.ONE, moderngl.ONE
+        self.fade.set("u_source", 0)
+        self.fade.set("u_amount", min(max(amount, 0.0), 0.99))
+        self.fade.run(hdr_fbo, self.history)
+        ctx.disable(moderngl.BLEND)
+        ctx.copy_framebuffer(self.history_fbo, hdr_fbo)
+
+
 class Composite:
-    def __init__(self, ctx: moderngl.Context) -> None:
-        self.prog, _ = build_program(ctx, "composite.glsl")
-        self.vao = ctx.vertex_array(self.prog, [])
+    def __init__(self, shaders: ShaderCache) -> None:
+        self.pass_ = _FullscreenPass(shaders, "composite.glsl")
 
     def run(self, hdr: moderngl.Texture, bloom: moderngl.Texture, post: PostSettings,
             target: moderngl.Framebuffer, flip_y: bool) -> None:
-        target.use()
-        hdr.use(0)
-        bloom.use(1)
-        p = self.prog
-        p["u_hdr"].value = 0
-        p["u_bloom"].value = 1
-        p["u_bloom_strength"].value = post.bloom_strength
-        p["u_exposure"].value = post.exposure
-        p["u_black_level"].value = min(max(post.black_level, 0.0), 0.5)
-        p["u_flip_y"].value = int(flip_y)
-        self.vao.render(moderngl.TRIANGLES, vertices=3)
+        p = self.pass_
+        for name, value in (("u_hdr", 0), ("u_bloom", 1), ("u_bloom_strength", post.bloom_strength),
+                            ("u_exposure", post.exposure),
+                            ("u_black_level", min(max(post.black_level, 0.0), 0.5)),
+                            ("u_flip_y", int(flip_y)), ("u_scanlines", post.scanlines),
+                            ("u_scanline_density", post.scanline_density),
+                            ("u_chromatic", post.chromatic / 1000.0), ("u_flicker", post.flicker),
+                            ("u_glitch", post.glitch), ("u_time", post.time)):
+            p.set(name, value)
+        # run() calls target.use(), which applies target.viewport: layouts set it per tile
+        p.run(target, hdr, bloom)

@@ -1,17 +1,23 @@
 """The renderer: layers into an HDR target, bloom, tone map, into an output framebuffer.
 
-It owns every GPU object; scenes and layers never touch the GL context. The same renderer
-drives a window (target = the window's framebuffer) or an offscreen RGBA8 image that is read
-back into preallocated numpy buffers for video files and tests.
+It owns every GPU object; scenes and layers never touch the GL context. `render_view` draws
+the scene from one camera into a rectangle of any framebuffer (the whole window, one tile of
+a light-field quilt, one eye of a stereo pair); the output layout (flat, pyramid, quilt, ...)
+decides which views to draw and where. Frames for video files and tests are read back from
+the offscreen RGBA8 output into preallocated numpy buffers.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import moderngl
 import numpy as np
 
-from engine.render.drawers import DRAWERS
-from engine.render.post import Bloom, Composite
+from engine.render.drawers import DRAWERS, ParticleDrawer
+from engine.render.post import Bloom, Composite, Trails
+from engine.render.shaders import ShaderCache
 
 
 def headless_context() -> moderngl.Context:
@@ -28,18 +34,39 @@ def headless_context() -> moderngl.Context:
             ) from None
 
 
+@dataclass
+class ViewBuffers:
+    """The HDR target, bloom pyramid and trail history for views of one size."""
+
+    hdr: moderngl.Texture
+    fbo: moderngl.Framebuffer
+    bloom: Bloom
+    trails: Trails | None = None
+
+
 class Renderer:
-    def __init__(self, ctx: moderngl.Context, size: tuple[int, int]) -> None:
+    def __init__(self, ctx: moderngl.Context, size: tuple[int, int], layout=None,
+                 shader_root: Path | None = None) -> None:
+        from engine.render.layouts import FlatLayout
+
         self.ctx = ctx
-        self.composite = Composite(ctx)
+        self.shaders = ShaderCache(ctx, shader_root)
+        self.composite = Composite(self.shaders)
+        self.layout = layout or FlatLayout()
         self._drawers: dict[int, object] = {}
-        self._bloom_levels = 0
+        self._views: dict[tuple[int, int, int], ViewBuffers] = {}
         self.size = (0, 0)
         self.resize(size)
 
     @property
     def renderer_name(self) -> str:
         return self.ctx.info.get("GL_RENDERER", "unknown")
+
+    @property
+    def software(self) -> bool:
+        """True on a software rasteriser (llvmpipe, softpipe, swrast): pick CPU-friendly paths."""
+        name = self.renderer_name.lower()
+        return any(s in name for s in ("llvmpipe", "softpipe", "swrast", "lavapipe"))
 
     def resize(self, size: tuple[int, int]) -> None:
         if tuple(size) == self.size:
@@ -48,41 +75,69 @@ class Renderer:
         if w < 2 or h < 2:
             raise ValueError("render size must be at least 2x2")
         self.size = (w, h)
-        ctx = self.ctx
-        self.hdr = ctx.texture((w, h), 4, dtype="f2")
-        self.hdr.repeat_x = self.hdr.repeat_y = False
-        self.hdr_fbo = ctx.framebuffer([self.hdr])
-        self.output = ctx.texture((w, h), 4, dtype="f1")
-        self.output_fbo = ctx.framebuffer([self.output])
-        self.bloom: Bloom | None = None
+        self.output = self.ctx.texture((w, h), 4, dtype="f1")
+        self.output_fbo = self.ctx.framebuffer([self.output])
 
     def _drawer(self, layer):
         d = self._drawers.get(id(layer))
         if d is None or d.layer is not layer:
-            d = self._drawers[id(layer)] = DRAWERS[type(layer)](self.ctx, layer)
+            cls = DRAWERS[type(layer)]
+            if cls is ParticleDrawer:
+                d = cls(self.ctx, self.shaders, layer, software=self.software)
+            else:
+                d = cls(self.ctx, self.shaders, layer)
+            self._drawers[id(layer)] = d
         return d
 
-    def render(self, scene, target: moderngl.Framebuffer | None = None, flip_y: bool = False) -> None:
-        """Draw the scene's layers and post-process into `target` (default: the offscreen output).
+    def reload_shaders(self) -> list[str]:
+        """Rebuild edited shaders (the last good program keeps running on an error);
+        returns the current shader errors, for the operator."""
+        return self.shaders.reload_changed()
 
-        flip_y puts the top row first in memory, as video encoders and image files expect.
-        """
+    def view_buffers(self, size: tuple[int, int], bloom_levels: int) -> ViewBuffers:
+        key = (int(size[0]), int(size[1]), bloom_levels)
+        vb = self._views.get(key)
+        if vb is None:
+            hdr = self.ctx.texture(key[:2], 4, dtype="f2")
+            hdr.repeat_x = hdr.repeat_y = False
+            vb = self._views[key] = ViewBuffers(hdr, self.ctx.framebuffer([hdr]),
+                                                Bloom(self.ctx, self.shaders, key[:2], bloom_levels))
+        return vb
+
+    def render_view(self, scene, view: np.ndarray, proj: np.ndarray, target: moderngl.Framebuffer,
+                    viewport: tuple[int, int, int, int], flip_y: bool = False) -> None:
+        """Draw the scene seen through (view, proj) into `viewport` (x, y, w, h) of `target`:
+        layers into HDR, bloom, then tone-mapped into the target."""
         ctx, post = self.ctx, scene.post
-        if self.bloom is None or self._bloom_levels != post.bloom_levels:
-            self.bloom = Bloom(ctx, self.size, post.bloom_levels)
-            self._bloom_levels = post.bloom_levels
-        self.hdr_fbo.use()
-        self.hdr_fbo.clear(*scene.background, 0.0)
+        size = (viewport[2], viewport[3])
+        vb = self.view_buffers(size, post.bloom_levels)
+        vb.fbo.use()
+        vb.fbo.clear(*scene.background, 0.0)
         ctx.enable(moderngl.BLEND | moderngl.PROGRAM_POINT_SIZE)
         ctx.blend_func = moderngl.ONE, moderngl.ONE  # light adds up: additive blending
-        aspect = self.size[0] / self.size[1]
-        view, proj = scene.camera.view(), scene.camera.projection(aspect)
         for layer in scene.layers:
             if layer.visible:
-                self._drawer(layer).draw(view, proj, self.size)
-        self.bloom.run(self.hdr, post)
+                self._drawer(layer).draw(view, proj, size)
+        if post.trails > 0.0:
+            if vb.trails is None:
+                vb.trails = Trails(ctx, self.shaders, size)
+            vb.trails.run(vb.fbo, vb.hdr, post.trails)
+        vb.bloom.run(vb.hdr, post)
+        saved = target.viewport
+        target.viewport = viewport
+        self.composite.run(vb.hdr, vb.bloom.result, post, target, flip_y)
+        target.viewport = saved
+
+    def render(self, scene, target: moderngl.Framebuffer | None = None, flip_y: bool = False) -> None:
+        """Draw a whole output frame through the current layout into `target` (default: the
+        offscreen output). flip_y puts the top row first in memory, as video files expect."""
         out = target or self.output_fbo
-        self.composite.run(self.hdr, self.bloom.result, post, out, flip_y)
+        size = self.size if target is None else (out.viewport[2], out.viewport[3])
+        scene.post.time = scene.time
+        for layer in scene.layers:  # one upload per frame, however many views the layout draws
+            if layer.visible:
+                self._drawer(layer).upload()
+        self.layout.render(self, scene, out, size, flip_y)
 
     def read_into(self, buffer: np.ndarray) -> np.ndarray:
         """Copy the offscreen output (RGBA8) into a preallocated (h, w, 4) uint8 array."""

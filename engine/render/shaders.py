@@ -92,3 +92,89 @@ def build_program(ctx: moderngl.Context, name: str, defines: dict[str, object] |
         return ctx.program(**stages), files
     except moderngl.Error as exc:
         raise ShaderError(f"{name} failed to build:\n{describe_error(str(exc), files)}") from None
+
+
+class ProgramHandle:
+    """A program that can be rebuilt when its files change, keeping the last good build.
+
+    Users read `program` each frame and rebuild whatever they bound to it (vertex arrays)
+    when `version` changes. A failed rebuild leaves `program` as it was and sets `error`.
+    """
+
+    def __init__(self, ctx: moderngl.Context, name: str, defines: dict[str, object] | None,
+                 root: Path | None) -> None:
+        self.ctx, self.name, self.defines, self.root = ctx, name, dict(defines or {}), root
+        self.program, self.files = build_program(ctx, name, self.defines, root)
+        self.mtimes = self._mtimes()
+        self.version = 0
+        self.error: str | None = None
+
+    def _mtimes(self) -> list[float]:
+        out = []
+        for f in self.files:
+            try:
+                out.append(f.stat().st_mtime_ns)
+            except OSError:
+                out.append(-1)
+        return out
+
+    def changed(self) -> bool:
+        return self._mtimes() != self.mtimes
+
+    def reload(self) -> bool:
+        """Rebuild from the files; on failure keep the running program. True if rebuilt."""
+        self.mtimes = self._mtimes()
+        try:
+            program, files = build_program(self.ctx, self.name, self.defines, self.root)
+        except (ShaderError, OSError) as exc:
+            self.error = str(exc)
+            return False
+        old, self.program, self.files = self.program, program, files
+        self.mtimes = self._mtimes()
+        old.release()
+        self.version += 1
+        self.error = None
+        return True
+
+
+class ShaderCache:
+    """One `ProgramHandle` per (file, defines), and a poll that reloads edited shaders."""
+
+    def __init__(self, ctx: moderngl.Context, root: Path | None = None) -> None:
+        self.ctx, self.root = ctx, root
+        self._handles: dict[tuple, ProgramHandle] = {}
+
+    def get(self, name: str, defines: dict[str, object] | None = None) -> ProgramHandle:
+        key = (name, tuple(sorted((defines or {}).items())))
+        handle = self._handles.get(key)
+        if handle is None:
+            handle = self._handles[key] = ProgramHandle(self.ctx, name, defines, self.root)
+        return handle
+
+    def reload_changed(self) -> list[str]:
+        """Rebuild every program whose files changed; returns the current errors."""
+        for handle in self._handles.values():
+            if handle.changed():
+                handle.reload()
+        return [h.error for h in self._handles.values() if h.error]
+
+
+class BoundVao:
+    """A vertex array that follows its program's reloads."""
+
+    def __init__(self, handle: ProgramHandle, content: list, **kwargs) -> None:
+        self.handle, self.content, self.kwargs = handle, content, kwargs
+        self._version = -1
+        self._vao: moderngl.VertexArray | None = None
+
+    @property
+    def program(self) -> moderngl.Program:
+        return self.handle.program
+
+    def get(self) -> moderngl.VertexArray:
+        if self._version != self.handle.version:
+            if self._vao is not None:
+                self._vao.release()
+            self._vao = self.handle.ctx.vertex_array(self.handle.program, self.content, **self.kwargs)
+            self._version = self.handle.version
+        return self._vao
