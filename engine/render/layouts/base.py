@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import moderngl
 
-from engine.render.shaders import build_program
+from engine.render.shaders import BoundVao, ShaderCache
 
 
 class LayoutError(ValueError):
@@ -93,28 +93,36 @@ class Offscreen:
 
 
 class Pass:
-    """A fullscreen-triangle program from `shaders/`, built once per context."""
+    """A fullscreen-triangle program from `shaders/`, taken from the renderer's shader cache
+    (so editing a `layout_*.glsl` during a show reloads it like every other shader)."""
 
     def __init__(self, shader: str) -> None:
         self.shader = shader
-        self.ctx: moderngl.Context | None = None
-        self.prog: moderngl.Program | None = None
-        self.vao: moderngl.VertexArray | None = None
+        self._cache: ShaderCache | None = None
+        self._vao: BoundVao | None = None
 
-    def program(self, ctx: moderngl.Context) -> moderngl.Program:
-        if self.ctx is not ctx:
-            self.prog, _ = build_program(ctx, self.shader)
-            self.vao = ctx.vertex_array(self.prog, [])
-            self.ctx = ctx
-        return self.prog
+    def bind(self, renderer) -> Pass:
+        if self._cache is not renderer.shaders:
+            self._cache = renderer.shaders
+            self._vao = BoundVao(self._cache.get(self.shader), [])
+        return self
+
+    def set(self, name: str, value) -> None:
+        """Set a uniform the current program uses (compilers drop unused ones)."""
+        prog = self._vao.program
+        if name in prog:
+            if isinstance(value, bytes):
+                prog[name].write(value)
+            else:
+                prog[name].value = value
 
     def draw(self, target: moderngl.Framebuffer, viewport: tuple[int, int, int, int]) -> None:
-        """Run the pass over `viewport` of `target` (uniforms set by the caller before)."""
+        """Run the pass over `viewport` of `target` (uniforms set before with `set`)."""
         saved = target.viewport
-        target.use()
         target.viewport = viewport
-        self.ctx.disable(moderngl.BLEND)
-        self.vao.render(moderngl.TRIANGLES, vertices=3)
+        target.use()
+        self._vao.handle.ctx.disable(moderngl.BLEND)
+        self._vao.get().render(moderngl.TRIANGLES, vertices=3)
         target.viewport = saved
 
 
