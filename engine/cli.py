@@ -1,7 +1,9 @@
 """The command line: one argument parser shared by `run_symphony.py` and `symphony`.
 
     symphony render SCENE -o OUT.mp4 [--seconds S] [--fps F] [--size WxH] [--source SRC] [--seed N]
-    symphony show SCENE [--fullscreen] [--monitor N] [--size WxH] [--source SRC] [--frames N]
+    symphony show SCENE [--fullscreen] [--monitor N] [--size WxH] [--source SRC] [--frames N] [--record X.xdf]
+    symphony record --source SRC -o session.xdf [--seconds S]
+    symphony inspect FILE [--json]
     symphony list
 
 Usage errors and failures print one line (`symphony: error: ...`) and exit non-zero.
@@ -67,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--source", default="synthetic", metavar="SRC",
                        help="data source spec, e.g. synthetic:participants=12,seed=3")
         p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        p.add_argument("--layout", default="flat", metavar="SPEC",
+                       help="output layout: flat, pyramid, quilt:8x6, lenticular:CAL.json, sbs, anaglyph")
 
     render = sub.add_parser("render", help="render headless to an H.264 MP4")
     common(render, "1280x720")
@@ -83,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--seconds", type=positive_float, help="quit after S seconds")
     show.add_argument("--screenshot", metavar="PNG", help="save the last frame drawn as PNG")
     show.add_argument("--no-vsync", action="store_true", help="draw as fast as possible")
+    show.add_argument("--record", metavar="XDF", help="record the source's data to an XDF file")
+
+    record = sub.add_parser("record", help="record a source to XDF (no window)")
+    record.add_argument("--source", default="synthetic", metavar="SRC", help="data source spec")
+    record.add_argument("-o", "--output", required=True, metavar="XDF", help="file to write")
+    record.add_argument("--seconds", type=positive_float, help="stop after S seconds (default: Ctrl-C)")
+    record.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+    inspect = sub.add_parser("inspect", help="summarise a recording (.xdf, .csv, .edf, .bdf)")
+    inspect.add_argument("file", help="recording to summarise")
+    inspect.add_argument("--json", action="store_true", help="print JSON")
 
     sub.add_parser("list", help="list scenes, monitors and source kinds")
     return parser
@@ -106,7 +121,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if args.size[0] % 2 or args.size[1] % 2:
         raise CliError("video width and height must be even (H.264 yuv420p)")
     stats = render_video(args.scene, out, args.seconds, args.fps, args.size, args.source,
-                         args.seed, progress=not args.no_progress)
+                         args.seed, progress=not args.no_progress, layout=args.layout)
     print(f"wrote {out} ({stats.frames} frames, {args.size[0]}x{args.size[1]}) "
           f"in {stats.seconds:.1f} s, {stats.fps:.1f} fps", file=sys.stderr)
     return 0
@@ -117,9 +132,33 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     if args.screenshot:
         _check_writable(Path(args.screenshot))
+    if args.record:
+        _check_writable(Path(args.record))
     drawn = run_show(args.scene, args.source, args.size, args.monitor, args.fullscreen, args.seed,
-                     args.frames, args.seconds, args.screenshot, vsync=not args.no_vsync)
+                     args.frames, args.seconds, args.screenshot, vsync=not args.no_vsync,
+                     record=args.record, layout=args.layout)
     logging.getLogger("symphony").info("drew %d frames", drawn)
+    return 0
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from engine.recording.session import record_session
+
+    out = Path(args.output)
+    _check_writable(out)
+    stats = record_session(args.source, out, args.seconds, args.seed)
+    print(f"wrote {out}: {stats.streams} streams, {stats.samples} samples, {stats.events} events "
+          f"in {stats.seconds:.1f} s", file=sys.stderr)
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    import json
+
+    from engine.recording.inspect import format_summary, inspect_file
+
+    summary = inspect_file(args.file)
+    print(json.dumps(summary, indent=2, ensure_ascii=False) if args.json else format_summary(summary))
     return 0
 
 
@@ -134,7 +173,7 @@ def _scene_summary(path: Path) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     from engine.paths import scene_dir
     from engine.scene import list_scenes
-    from engine.sources import SOURCE_KINDS
+    from engine.sources import source_descriptions
 
     print("scenes:")
     for name in list_scenes():
@@ -155,12 +194,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     except WindowError:
         print("  none (no display; 'render' works without one)")
     print("sources:")
-    for kind, cls in sorted(SOURCE_KINDS.items()):
-        print(f"  {kind:<20} {cls.description}")
+    for kind, description in source_descriptions().items():
+        print(f"  {kind:<20} {description}")
     return 0
 
 
-COMMANDS = {"render": cmd_render, "show": cmd_show, "list": cmd_list}
+COMMANDS = {"render": cmd_render, "show": cmd_show, "record": cmd_record, "inspect": cmd_inspect,
+            "list": cmd_list}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,16 +209,18 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     from engine.outputs.video import VideoError
     from engine.outputs.window import WindowError
+    from engine.render.layouts import LayoutError
     from engine.render.shaders import ShaderError
     from engine.scene import SceneError
     from engine.sources import SourceError
 
-    expected = (CliError, SceneError, SourceError, VideoError, WindowError, ShaderError)
+    expected = (CliError, SceneError, SourceError, VideoError, WindowError, ShaderError, LayoutError)
     try:
         return COMMANDS[args.command](args)
     except expected as exc:
         print(f"symphony: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE if isinstance(exc, CliError | SceneError | SourceError) else EXIT_FAILURE
+        usage = CliError | SceneError | SourceError | LayoutError
+        return EXIT_USAGE if isinstance(exc, usage) else EXIT_FAILURE
     except KeyboardInterrupt:
         print("symphony: interrupted", file=sys.stderr)
         return 130

@@ -13,7 +13,9 @@ import numpy as np
 from engine.clock import RealtimeClock
 from engine.outputs.image import save_png
 from engine.outputs.window import Window
+from engine.recording.recorder import Recorder
 from engine.render import Renderer
+from engine.render.layouts import Layout, parse_layout
 from engine.runtime import Show
 from engine.scene import create_scene
 from engine.sources import open_source
@@ -24,15 +26,23 @@ log = logging.getLogger("symphony")
 def run_show(scene_ref: str, source: str = "synthetic", size: tuple[int, int] = (1280, 720),
              monitor: int = 0, fullscreen: bool = False, seed: int = 0, frames: int | None = None,
              seconds: float | None = None, screenshot: str | Path | None = None,
-             vsync: bool = True) -> int:
+             vsync: bool = True, record: str | Path | None = None,
+             layout: str | Layout | None = None) -> int:
     """Run until Esc, the window closes, or the frame/seconds limit; returns frames drawn."""
+    layout = parse_layout(layout)  # a bad spec fails before the window opens
     scene = create_scene(scene_ref, seed=seed)
     window = Window(f"Symphony — {scene.title}", size, monitor, fullscreen, vsync)
     drawn = 0
+    recorder: Recorder | None = None
+    show: Show | None = None
     try:
-        renderer = Renderer(window.ctx, window.framebuffer_size)
+        renderer = Renderer(window.ctx, window.framebuffer_size, layout=layout)
         with open_source(source, seed=seed) as src:
             show = Show(scene, src, RealtimeClock(), live=True)
+            if record is not None:
+                recorder = Recorder(record, source)
+                recorder.mark(0.0, f"show start: {scene.title}")
+                show.taps.append(recorder.write)
             start = last_title = time.perf_counter()
             frame_ms = 0.0
             while not window.should_close:
@@ -58,6 +68,9 @@ def run_show(scene_ref: str, source: str = "synthetic", size: tuple[int, int] = 
                 if last:
                     break
     finally:
+        if recorder is not None:
+            recorder.mark(show.last_frame.t if show and show.last_frame else 0.0, "show stop")
+            recorder.close()
         window.destroy()
     return drawn
 

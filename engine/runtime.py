@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine.clock import FixedClock, RealtimeClock
@@ -38,6 +39,8 @@ class Show:
         self.errors: deque[ShowError] = deque(maxlen=20)
         self.error_count = 0
         self.last_frame: Frame | None = None
+        # taps see each frame's raw chunks and events before signals do (e.g. a Recorder's write)
+        self.taps: list[Callable[[list, list], None]] = []
 
     def _guard(self, stage: str, index: int, fn, *args):
         if not self.live:
@@ -56,6 +59,8 @@ class Show:
         tick = self.clock.tick()
         polled = self._guard("source", tick.index, self.source.poll, tick.t)
         chunks, events = polled if polled is not None else ([], [])
+        for tap in self.taps:
+            self._guard("recorder", tick.index, tap, chunks, events)
         frame = self._guard("signals", tick.index, self.signals.update, chunks, events, tick.t,
                             tick.index, tick.dt)
         if frame is None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from engine.signals.filters import CausalSos, Decimator, RateEstimate, highpass
+from engine.signals.kernels import breath_run
 
 BREATH_WINDOW = 8.0  # seconds: time constant of the respiration baseline and amplitude
 HYSTERESIS = 0.05  # of the amplitude: how far past the baseline counts as a crossing
@@ -18,57 +17,40 @@ class BreathTracker:
 
     For a breath x = m + A·cos(φ) the derivative is −A·ω·sin(φ), so φ = atan2(−ẋ/ω, x − m),
     with the baseline m and amplitude A tracked by slow exponential averages and ω from the
-    intervals between upward crossings of the baseline.
+    intervals between upward crossings of the baseline (with a small hysteresis).
+    The per-sample update is compiled (`kernels.breath_run`); the state lives in `self.s`.
     """
 
     def __init__(self) -> None:
-        self.mean = 0.0
-        self.amp = 1.0
-        self.rate = 14.0  # breaths per minute
-        self.phase = 0.0
-        self.value = 0.0
-        self.deriv = 0.0
-        self._last_t: float | None = None
-        self._last_x = 0.0
-        self._above = False
-        self._last_cross: float | None = None
+        # mean, amp, rate, phase, value, deriv, last_t, last_x, above, last_cross, first_t, started
+        self.s = np.array([0.0, 1.0, 14.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, np.nan, np.nan, 0.0])
         self.breaths: list[float] = []  # times of completed breaths since the last drain
-        self.first_t: float | None = None
+        self._out = np.zeros(16)
         self.seen = False
+
+    mean = property(lambda self: float(self.s[0]))
+    amp = property(lambda self: float(self.s[1]))
+    rate = property(lambda self: float(self.s[2]))
+    phase = property(lambda self: float(self.s[3]))
+    value = property(lambda self: float(self.s[4]))
+
+    @property
+    def first_t(self) -> float | None:
+        return None if self.s[11] == 0.0 else float(self.s[10])
 
     def ready(self, now: float) -> bool:
         """True once a couple of seconds of waveform have settled the baseline."""
-        return self.first_t is not None and now - self.first_t >= 2.0
+        return self.s[11] != 0.0 and now - self.s[10] >= 2.0
+
+    def push_many(self, t: np.ndarray, x: np.ndarray) -> None:
+        self.seen = True
+        n = breath_run(np.ascontiguousarray(t, dtype=np.float64), np.ascontiguousarray(x, dtype=np.float64),
+                       self.s, BREATH_WINDOW, HYSTERESIS, self._out)
+        if n:
+            self.breaths += self._out[:n].tolist()
 
     def push(self, t: float, x: float) -> None:
-        self.seen = True
-        if self._last_t is None:
-            self.mean, self._last_t, self._last_x, self.first_t = x, t, x, t
-            return
-        dt = t - self._last_t
-        if dt <= 0.0:
-            return
-        a = min(dt / BREATH_WINDOW, 1.0)
-        self.mean += a * (x - self.mean)
-        self.amp += a * (abs(x - self.mean) * math.pi / 2.0 - self.amp)
-        d = (x - self._last_x) / dt
-        self.deriv += min(dt / 0.2, 1.0) * (d - self.deriv)
-        self._last_t, self._last_x = t, x
-        centred = x - self.mean
-        hysteresis = HYSTERESIS * self.amp
-        if not self._above and centred > hysteresis:
-            self._above = True
-            if self._last_cross is not None:
-                period = t - self._last_cross
-                if 1.0 < period < 30.0:  # 2..60 breaths per minute
-                    self.rate += 0.3 * (60.0 / period - self.rate)
-                    self.breaths.append(t)
-            self._last_cross = t
-        elif self._above and centred < -hysteresis:
-            self._above = False
-        omega = 2.0 * math.pi * self.rate / 60.0
-        self.phase = math.atan2(-self.deriv / omega, centred) % (2.0 * math.pi)
-        self.value = max(-1.5, min(1.5, centred / max(self.amp, 1e-6)))
+        self.push_many(np.array([t]), np.array([x]))
 
 
 class Respiration:
@@ -89,7 +71,4 @@ class Respiration:
         td, xd = self.down(t, np.asarray(x, dtype=np.float64))
         if td.size == 0:
             return
-        xd = self.drift(xd) if self.drift is not None else xd
-        push = self.tracker.push
-        for ti, xi in zip(td.tolist(), xd.tolist(), strict=True):
-            push(ti, xi)
+        self.tracker.push_many(td, self.drift(xd) if self.drift is not None else xd)

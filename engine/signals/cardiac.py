@@ -18,92 +18,46 @@ import numpy as np
 from scipy import signal
 
 from engine.signals.filters import CausalFir, CausalSos, Decimator, RateEstimate, highpass
+from engine.signals.kernels import blocks_run
 
 PPG_FIR_SECONDS = 3.0  # long enough to reject baseline wander below 0.5 Hz
-
-
-class Delay:
-    """A fixed delay line of n samples across chunks."""
-
-    def __init__(self, n: int, fill: float = 0.0) -> None:
-        self.buf = np.full(n, fill)
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        if self.buf.size == 0:
-            return x
-        joined = np.concatenate([self.buf, x])
-        self.buf = joined[x.size:]
-        return joined[: x.size]
 
 
 class BlockBeats:
     """Beats as the maxima of blocks where the short average beats the long one."""
 
     def __init__(self, fs: float, short: float, long: float, factor: float, offset: float,
-                 refractory: float, min_width: float) -> None:
+                 refractory: float, min_width: float, energy_window: float = 20.0) -> None:
         ns, nl = max(1, round(short * fs)), max(2, round(long * fs))
-        self.short = CausalFir(np.full(ns, 1.0 / ns))
-        self.long = CausalFir(np.full(nl, 1.0 / nl))
         lag = max(0, (nl - ns) // 2)
-        self.align = Delay(lag)
-        self.align_t = Delay(lag, fill=-math.inf)
         self.center = ns / (2.0 * fs)  # a short average's value describes the time this far back
         self.latency = self.center + lag / fs  # how late blocks are seen
-        self.factor, self.offset = factor, offset
-        self.refractory, self.min_width = refractory, min_width
-        self.mean_e = 0.0  # running mean of the energy, for the offset
-        self.n_seen = 0
-        self.energy_window = 20.0
-        self.t_first = 0.0
-        self.in_block = False
-        self.block_start = 0.0
-        self.peak_v = -math.inf
-        self.peak_t = 0.0
-        self.last_beat = -math.inf
+        self.params = np.array([factor, offset, refractory, min_width, self.center, energy_window])
+        self.f = np.zeros(11)
+        self.f[9] = -np.inf  # last beat
+        self.ip = np.zeros(3, np.int64)
+        self.rings = (np.zeros(ns), np.zeros(nl), np.zeros(lag), np.full(lag, -np.inf))
+        self._out = np.zeros(64)
         self.rr: deque[float] = deque(maxlen=8)
 
+    @property
+    def last_beat(self) -> float:
+        return float(self.f[9])
+
+    @last_beat.setter
+    def last_beat(self, value: float) -> None:
+        self.f[9] = value
+
     def process(self, t: np.ndarray, e: np.ndarray) -> list[float]:
-        s = self.align(self.short(e))
-        ts = self.align_t(t)
-        lg = self.long(e)
-        n = e.size
-        self._energy(t, e)
-        cond = s > self.factor * lg + self.offset * self.mean_e
-        cond &= np.isfinite(ts)
-        beats: list[float] = []
-        edges = np.flatnonzero(np.diff(np.concatenate([[self.in_block], cond]).astype(np.int8)))
-        start = 0
-        for edge in list(edges) + [n]:
-            if start < edge and cond[start]:  # inside a block from start to edge
-                k = start + int(np.argmax(s[start:edge]))
-                if not self.in_block:
-                    self.in_block, self.block_start, self.peak_v = True, float(ts[start]), -math.inf
-                if s[k] > self.peak_v:
-                    self.peak_v, self.peak_t = float(s[k]), float(ts[k])
-            if edge < n and not cond[edge] and self.in_block:  # block closes
-                self.in_block = False
-                if float(ts[edge]) - self.block_start >= self.min_width:
-                    tb = self.peak_t - self.center
-                    if tb - self.last_beat >= self.refractory:
-                        beats.append(self._beat(tb))
-            start = edge
+        prev = self.f[9]
+        n = blocks_run(t, np.ascontiguousarray(e, dtype=np.float64), self.f, self.ip, *self.rings,
+                       self.params, self._out)
+        beats = self._out[:n].tolist()
+        for tb in beats:
+            if math.isfinite(prev):
+                self.rr.append(tb - prev)
+            prev = tb
         return beats
-
-    def _energy(self, t: np.ndarray, e: np.ndarray) -> None:
-        """Mean energy: the running mean over the first 20 s, then a 20 s moving average."""
-        self.n_seen += e.size
-        if self.n_seen <= e.size or t[-1] - self.t_first < self.energy_window:
-            self.t_first = float(t[0]) if self.n_seen <= e.size else self.t_first
-            self.mean_e += e.size / self.n_seen * (float(e.mean()) - self.mean_e)
-        else:
-            a = 1.0 - math.exp(-max(float(t[-1] - t[0]), 0.0) / self.energy_window)
-            self.mean_e += a * (float(e.mean()) - self.mean_e)
-
-    def _beat(self, tb: float) -> float:
-        if math.isfinite(self.last_beat):
-            self.rr.append(tb - self.last_beat)
-        self.last_beat = tb
-        return tb
 
     def heart_rate(self) -> float:
         """bpm from the median of the recent beat intervals (nan until two beats)."""
@@ -143,11 +97,20 @@ class EcgBeats(_Detector):
 
     def build(self, fs: float) -> None:
         self.hp: CausalSos = highpass(fs, 0.5)
-        self.grad = CausalFir(np.array([fs, -fs]))
+        self.fs = fs
+        self.prev: float | None = None
         self.peaks = BlockBeats(fs, 0.1, 0.75, factor=1.5, offset=0.0, refractory=0.3, min_width=0.02)
 
     def feature(self, x: np.ndarray) -> np.ndarray:
-        return np.abs(self.grad(self.hp(x)))
+        y = self.hp(x)
+        if y.size == 0:
+            return y
+        first = y[0] if self.prev is None else self.prev
+        self.prev = float(y[-1])
+        g = np.empty_like(y)
+        g[0] = y[0] - first
+        np.subtract(y[1:], y[:-1], out=g[1:])
+        return np.abs(g, out=g) * self.fs
 
 
 class PpgBeats(_Detector):

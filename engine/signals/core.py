@@ -19,9 +19,11 @@ from engine.data import CHANNELS, Chunk, Event, Frame, Group, Participant, valid
 from engine.signals.breath import Respiration
 from engine.signals.cardiac import DETECTORS
 from engine.signals.eda import EdaTracker
+from engine.signals.kernels import clean_run
 from engine.signals.ring import Ring
 
 BEAT_DECAY = 0.12  # seconds: how fast the heartbeat glow fades
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class _State:
@@ -97,49 +99,60 @@ class Signals:
 
     # -- input -------------------------------------------------------------------------
     def _ingest(self, chunk: Chunk, now: float) -> None:
-        st = self._state(chunk.participant, now)
-        if st is None or len(chunk.v) == 0:
+        st = self._states.get(chunk.participant)
+        if st is None:
+            st = self._state(chunk.participant, now)
+            if st is None:
+                return
+        t, v = chunk.t, chunk.v
+        if not (type(t) is np.ndarray and type(v) is np.ndarray and t.dtype == np.float64
+                and v.dtype in _FLOATS and v.ndim == 1 and t.shape == v.shape):
+            try:
+                v = np.asarray(v, dtype=np.float64).reshape(-1)
+                t = np.asarray(t, dtype=np.float64).reshape(-1)
+            except (TypeError, ValueError):
+                self._count("wrong_type")
+                return
+            if t.size != v.size:
+                self._count("malformed", v.size)
+                return
+        n = v.size
+        if n == 0:
             return
-        try:
-            v = np.asarray(chunk.v, dtype=np.float64).reshape(-1)
-            t = np.asarray(chunk.t, dtype=np.float64).reshape(-1)
-        except (TypeError, ValueError):
-            self._count("wrong_type")
-            return
-        if t.size != v.size:
-            self._count("malformed", v.size)
-            return
-        ok = np.isfinite(v) & np.isfinite(t)
-        if not ok.all():
-            self._count("non_finite", int((~ok).sum()))
-            v, t = v[ok], t[ok]
-        if len(v) == 0:
-            return
+        channel = chunk.channel
+        spec = CHANNELS.get(channel)
+        ct, cv = np.empty(n), np.empty(n)
+        lo, hi = (spec.low, spec.high) if spec is not None else (-math.inf, math.inf)
+        kept, total = clean_run(t, v, lo, hi, ct, cv)
+        if kept < n:
+            self._count("non_finite", n - kept)
+            if kept == 0:
+                return
+            ct, cv = ct[:kept], cv[:kept]
         st.last_seen = now
         if chunk.alcove:
             st.alcove = chunk.alcove
-        spec = CHANNELS.get(chunk.channel)
-        if spec is not None:
-            v = np.clip(v, spec.low, spec.high)
-        ring = st.rings.get(chunk.channel)
+        ring = st.rings.get(channel)
         if ring is None:
-            ring = st.rings[chunk.channel] = Ring(self.ring_size)
-        late = t[0] <= ring.last_t
-        ring.extend(t, v.astype(np.float32))
+            ring = st.rings[channel] = Ring(self.ring_size)
+        late = ct[0] <= ring.last_t
+        ring.extend(ct, cv)
         if late:  # kept in the ring, but the causal features have moved past it
-            self._count("late_for_features", int(t.size))
+            self._count("late_for_features", kept)
         else:
-            self._features(st, chunk.channel, t, v, now)
-        latest = float(v[-1])
-        st.raw[chunk.channel] = latest
+            self._features(st, channel, ct, cv, now)
+        latest = float(cv[-1])
+        st.raw[channel] = latest
+        mean = total / kept
         tau = spec.smoothing if spec is not None else 1.0
-        prev_t = st.last_t.get(chunk.channel)
+        prev_t = st.last_t.get(channel)
+        t_end = float(ct[-1])
         if prev_t is None or tau <= 0.0:
-            st.smooth[chunk.channel] = float(np.mean(v)) if tau > 0.0 else latest
-        else:
-            a = 1.0 - math.exp(-max(float(t[-1]) - prev_t, 0.0) / tau)
-            st.smooth[chunk.channel] += a * (float(np.mean(v)) - st.smooth[chunk.channel])
-        st.last_t[chunk.channel] = max(float(t[-1]), prev_t or -math.inf)
+            st.smooth[channel] = mean if tau > 0.0 else latest
+            st.last_t[channel] = t_end
+        elif t_end > prev_t:
+            st.smooth[channel] += (1.0 - math.exp((prev_t - t_end) / tau)) * (mean - st.smooth[channel])
+            st.last_t[channel] = t_end
 
     def _features(self, st: _State, channel: str, t: np.ndarray, v: np.ndarray, now: float) -> None:
         if channel == "respiration":

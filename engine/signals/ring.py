@@ -6,7 +6,11 @@ cannot grow the process. Late samples (within the source's reorder window) are m
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from engine.signals.kernels import ring_put
 
 
 class Ring:
@@ -17,29 +21,25 @@ class Ring:
         self.head = 0  # index of the next write
         self.size = 0
         self.total = 0  # samples ever stored
-
-    @property
-    def last_t(self) -> float:
-        return float(self.t[(self.head - 1) % self.capacity]) if self.size else -np.inf
+        self.last_t = -math.inf  # newest time stored
 
     def extend(self, t: np.ndarray, v: np.ndarray) -> None:
         n = t.size
         if n == 0:
             return
         self.total += n
-        if self.size and t[0] <= self.last_t:
+        if t[0] <= self.last_t:
             ot, ov = self.arrays()
             order = np.argsort(np.concatenate([ot, t]), kind="stable")
             t, v = np.concatenate([ot, t])[order], np.concatenate([ov, v])[order]
             self.head = self.size = 0
             n = t.size
+        self.last_t = max(self.last_t, float(t[-1]))
         if n >= self.capacity:
             self.t[:], self.v[:] = t[-self.capacity:], v[-self.capacity:]
             self.head, self.size = 0, self.capacity
             return
-        idx = (self.head + np.arange(n)) % self.capacity
-        self.t[idx], self.v[idx] = t, v
-        self.head = (self.head + n) % self.capacity
+        self.head = ring_put(self.t, self.v, self.head, t, v)
         self.size = min(self.capacity, self.size + n)
 
     def arrays(self, seconds: float | None = None) -> tuple[np.ndarray, np.ndarray]:

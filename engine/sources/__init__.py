@@ -1,25 +1,44 @@
-"""Data sources, selected by a spec string such as `synthetic:participants=12,seed=3`."""
+"""Data sources, selected by a spec string (see `engine.sources.spec` for the syntax)."""
 
 from __future__ import annotations
 
-from engine.sources.base import Source, SourceError, parse_options
+from engine.sources.base import Source, SourceError, convert_options, parse_options
+from engine.sources.mqtt import MqttSource
+from engine.sources.osc import OscSource
+from engine.sources.replay import ReplaySource
+from engine.sources.spec import parse_spec
 from engine.sources.synthetic import SyntheticAlcove
 
-SOURCE_KINDS: dict[str, type[Source]] = {cls.kind: cls for cls in (SyntheticAlcove,)}
+SOURCE_KINDS: dict[str, type[Source]] = {
+    cls.kind: cls for cls in (SyntheticAlcove, OscSource, MqttSource, ReplaySource)
+}
+
+
+def _lsl() -> type[Source]:
+    from engine.sources.lsl import LslSource  # imports pylsl (liblsl) only when asked for
+
+    return LslSource
 
 
 def open_source(spec: str = "synthetic", **overrides: object) -> Source:
     """Build a source from its spec; `overrides` (e.g. seed from --seed) fill unset options."""
-    kind, _, rest = spec.partition(":")
-    cls = SOURCE_KINDS.get(kind.strip())
+    kind, pairs = parse_spec(spec)
+    cls = _lsl() if kind == "lsl" else SOURCE_KINDS.get(kind)
     if cls is None:
-        kinds = ", ".join(sorted(SOURCE_KINDS))
+        kinds = ", ".join(sorted([*SOURCE_KINDS, "lsl"]))
         raise SourceError(f"unknown source kind '{kind}' (known: {kinds})")
-    options = parse_options(rest, cls.options, cls.kind)
+    options = convert_options(pairs, cls.options, cls.kind)
     for key, value in overrides.items():
         if value is not None and key in cls.options:
             options.setdefault(key, value)
     return cls(**options)
 
 
-__all__ = ["SOURCE_KINDS", "Source", "SourceError", "SyntheticAlcove", "open_source"]
+def source_descriptions() -> dict[str, str]:
+    out = {kind: cls.description for kind, cls in SOURCE_KINDS.items()}
+    out["lsl"] = "Lab Streaming Layer on this machine: lsl://[name-or-type] (pylsl)"
+    return dict(sorted(out.items()))
+
+
+__all__ = ["SOURCE_KINDS", "Source", "SourceError", "SyntheticAlcove", "open_source", "parse_options",
+           "source_descriptions"]

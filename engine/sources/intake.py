@@ -44,8 +44,10 @@ RANGE_MARGIN = 0.10
 class Rejects:
     """Counts of bad input per reason for one source, logged without flooding the log."""
 
-    def __init__(self, source: str, every: float = 10.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, source: str, every: float = 10.0, clock: Callable[[], float] = time.monotonic,
+                 quiet: bool = False):
         self.source = source
+        self.quiet = quiet  # count only (a receiver process whose parent does the logging)
         self.counts: dict[str, int] = {}
         self.every = every
         self._clock = clock
@@ -79,6 +81,8 @@ class Rejects:
 
     def _emit(self, message: str) -> None:
         self._last_log = self._clock()
+        if self.quiet:
+            return
         self.logged += 1
         log.warning("%s", message)
 

@@ -20,6 +20,8 @@ import numpy as np
 
 from engine.data import Chunk, Event
 from engine.sources.base import Source, SourceError
+from engine.sources.glitch import Glitcher
+from engine.sources.intake import Rejects
 
 TICK_HZ = 50
 RESP_EVERY = 2  # respiration at 25 Hz
@@ -35,16 +37,22 @@ def _smoothstep(a: float, b: float, x: float) -> float:
 
 class SyntheticAlcove(Source):
     kind = "synthetic"
-    options = {"participants": int, "seed": int, "sync_period": float, "alcove": str}
-    description = "built-in generated Alcove (participants=N, seed=S, sync_period=seconds)"
+    options = {"participants": int, "seed": int, "sync_period": float, "alcove": str, "glitch": float}
+    description = ("built-in generated Alcove (participants=N, seed=S, sync_period=seconds, "
+                   "glitch=P: dropouts, bursts, duplicates, out-of-order and garbage packets)")
 
     def __init__(
-        self, participants: int = 8, seed: int = 0, sync_period: float = 30.0, alcove: str = "a1"
+        self, participants: int = 8, seed: int = 0, sync_period: float = 30.0, alcove: str = "a1",
+        glitch: float = 0.0,
     ) -> None:
         if not 1 <= participants <= 256:
             raise SourceError("source 'synthetic': participants must be between 1 and 256")
         if sync_period <= 0:
             raise SourceError("source 'synthetic': sync_period must be positive")
+        if not 0.0 <= glitch <= 1.0:
+            raise SourceError("source 'synthetic': glitch must be between 0 and 1")
+        self.glitch = Glitcher(seed, glitch, self.kind) if glitch > 0 else None
+        self.rejects = self.glitch.rejects if self.glitch is not None else Rejects(self.kind)
         self.n = participants
         self.seed = seed
         self.sync_period = sync_period
@@ -147,9 +155,11 @@ class SyntheticAlcove(Source):
             vs.append(values)
 
         dt = 1.0 / TICK_HZ
+        glitched: list[Chunk] = []
         while (self._tick + 1) * dt <= now + 1e-9:
             self._tick += 1
             t = self._tick * dt
+            first_beat = len(events)
             self._step(t, dt, events)
             resp_noise = self._rng.standard_normal(self.n)
             if self._tick % RESP_EVERY == 0:
@@ -159,6 +169,11 @@ class SyntheticAlcove(Source):
             if self._tick % SLOW_EVERY == 0:
                 for name, values in self._slow_values().items():
                     emit(name, t, values)
+            if self.glitch is not None:
+                glitched += self._glitch_tick(series, events[first_beat:], t)
+                series.clear()
+        if self.glitch is not None:
+            return glitched, events
 
         chunks: list[Chunk] = []
         for channel, (ts, vs) in series.items():
@@ -170,3 +185,15 @@ class SyntheticAlcove(Source):
                 value = np.array([ev.value], np.float32)
                 chunks.append(Chunk(ev.participant or "", "heart_rate", np.array([ev.t]), value))
         return chunks, events
+
+    def _glitch_tick(self, series: dict, beats: list[Event], t: float) -> list[Chunk]:
+        """One tick's samples as per-participant packets through the glitcher and the Intake."""
+        assert self.glitch is not None
+        packets = []
+        for channel, (ts, vs) in series.items():
+            for i, pid in enumerate(self.ids):
+                packets.append((pid, channel, [ts[-1]], [float(np.float32(vs[-1][i]))]))
+        for ev in beats:
+            if ev.kind == "beat":
+                packets.append((ev.participant, "heart_rate", [ev.t], [float(np.float32(ev.value))]))
+        return self.glitch.tick(self._tick, packets)

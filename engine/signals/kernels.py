@@ -1,0 +1,216 @@
+"""Numba kernels for the per-sample work of the causal features.
+
+A live show may get hundreds of small chunks per frame (64 participants × 4 channels at 60
+fps), so the per-call overhead of NumPy/SciPy routines, not the arithmetic, would dominate.
+Each kernel here walks one chunk sample by sample in compiled code and keeps its state in
+small arrays owned by the caller, so a chunk costs a few microseconds and the result does
+not depend on how the stream was cut into chunks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def sos_run(sos, zi, x, out):
+    """Cascaded biquads (scipy's sos layout, a0 = 1), transposed direct form II, in place state."""
+    for i in range(x.size):
+        s = x[i]
+        for k in range(sos.shape[0]):
+            y = sos[k, 0] * s + zi[k, 0]
+            zi[k, 0] = sos[k, 1] * s - sos[k, 4] * y + zi[k, 1]
+            zi[k, 1] = sos[k, 2] * s - sos[k, 5] * y
+            s = y
+        out[i] = s
+
+
+@njit(cache=True, nogil=True)
+def fir_run(taps, hist, pos, x, out):
+    """FIR filter with a circular history; pos[0] is the next write index."""
+    n = taps.size
+    p = pos[0]
+    for i in range(x.size):
+        hist[p] = x[i]
+        acc = 0.0
+        j = p
+        for k in range(n):
+            acc += taps[k] * hist[j]
+            j -= 1
+            if j < 0:
+                j = n - 1
+        out[i] = acc
+        p += 1
+        if p == n:
+            p = 0
+    pos[0] = p
+
+
+# BlockBeats state: f = [ssum, lsum, mean_e, n_seen, t_first, t_prev, block_start, peak_v, peak_t,
+#                        last_beat, in_block]; rings: short, long, delayed short, delayed time
+@njit(cache=True, nogil=True)
+def blocks_run(t, e, f, ip, sring, lring, dring, tring, params, out):
+    """Elgendi-style blocks: short vs long moving average of an energy signal; returns beats found.
+
+    params = [factor, offset, refractory, min_width, center, energy_window];
+    ip = [short pos, long pos, delay pos]."""
+    factor, offset, refractory, min_width, center, window = params
+    ns, nl, nd = sring.size, lring.size, dring.size
+    nout = 0
+    for i in range(e.size):
+        x = e[i]
+        ti = t[i]
+        f[0] += x - sring[ip[0]]
+        sring[ip[0]] = x
+        ip[0] += 1
+        if ip[0] == ns:
+            ip[0] = 0
+            f[0] = sring.sum()  # no drift from the running sum
+        f[1] += x - lring[ip[1]]
+        lring[ip[1]] = x
+        ip[1] += 1
+        if ip[1] == nl:
+            ip[1] = 0
+            f[1] = lring.sum()
+        s_now = f[0] / ns
+        if nd > 0:
+            s_d = dring[ip[2]]
+            t_d = tring[ip[2]]
+            dring[ip[2]] = s_now
+            tring[ip[2]] = ti
+            ip[2] += 1
+            if ip[2] == nd:
+                ip[2] = 0
+        else:
+            s_d = s_now
+            t_d = ti
+        f[3] += 1.0
+        if f[3] == 1.0:
+            f[4] = ti
+            f[5] = ti
+        if ti - f[4] < window:
+            f[2] += (x - f[2]) / f[3]
+        else:
+            f[2] += (x - f[2]) * min(1.0, (ti - f[5]) / window)
+        f[5] = ti
+        if math.isinf(t_d):
+            continue
+        if s_d > factor * (f[1] / nl) + offset * f[2]:
+            if f[10] == 0.0:
+                f[10] = 1.0
+                f[6] = t_d
+                f[7] = -np.inf
+            if s_d > f[7]:
+                f[7] = s_d
+                f[8] = t_d
+        elif f[10] != 0.0:
+            f[10] = 0.0
+            if t_d - f[6] >= min_width:
+                tb = f[8] - center
+                if tb - f[9] >= refractory:
+                    if nout < out.size:
+                        out[nout] = tb
+                        nout += 1
+                    f[9] = tb
+    return nout
+
+
+# Breath state: [mean, amp, rate, phase, value, deriv, last_t, last_x, above, last_cross, first_t, started]
+@njit(cache=True, nogil=True)
+def breath_run(t, x, s, window, hysteresis, out):
+    """The BreathTracker update (see engine.signals.breath) over a chunk; returns breaths found."""
+    nout = 0
+    for i in range(x.size):
+        ti, xi = t[i], x[i]
+        if s[11] == 0.0:
+            s[0], s[6], s[7], s[10], s[11] = xi, ti, xi, ti, 1.0
+            continue
+        dt = ti - s[6]
+        if dt <= 0.0:
+            continue
+        a = min(dt / window, 1.0)
+        s[0] += a * (xi - s[0])
+        s[1] += a * (abs(xi - s[0]) * math.pi / 2.0 - s[1])
+        d = (xi - s[7]) / dt
+        s[5] += min(dt / 0.2, 1.0) * (d - s[5])
+        s[6], s[7] = ti, xi
+        centred = xi - s[0]
+        h = hysteresis * s[1]
+        if s[8] == 0.0 and centred > h:
+            s[8] = 1.0
+            if not math.isnan(s[9]):
+                period = ti - s[9]
+                if 1.0 < period < 30.0:
+                    s[2] += 0.3 * (60.0 / period - s[2])
+                    if nout < out.size:
+                        out[nout] = ti
+                        nout += 1
+            s[9] = ti
+        elif s[8] != 0.0 and centred < -h:
+            s[8] = 0.0
+        omega = 2.0 * math.pi * s[2] / 60.0
+        s[3] = math.atan2(-s[5] / omega, centred) % (2.0 * math.pi)
+        s[4] = max(-1.5, min(1.5, centred / max(s[1], 1e-6)))
+    return nout
+
+
+# EDA state: [tonic, phasic, last_t, in_scr, started]
+@njit(cache=True, nogil=True)
+def eda_run(t, x, s, down_tau, up_tau, onset, reset, out_t, out_v):
+    nout = 0
+    for i in range(x.size):
+        ti, xi = t[i], x[i]
+        if s[4] == 0.0:
+            s[0], s[2], s[4] = xi, ti, 1.0
+            continue
+        dt = max(ti - s[2], 0.0)
+        s[2] = ti
+        tau = down_tau if xi < s[0] else up_tau
+        s[0] += (1.0 - math.exp(-dt / tau)) * (xi - s[0])
+        s[1] = max(xi - s[0], 0.0)
+        if s[3] == 0.0 and s[1] > onset:
+            s[3] = 1.0
+            if nout < out_t.size:
+                out_t[nout] = ti
+                out_v[nout] = s[1]
+                nout += 1
+        elif s[3] != 0.0 and s[1] < reset:
+            s[3] = 0.0
+    return nout
+
+
+@njit(cache=True, nogil=True)
+def ring_put(rt, rv, head, t, v):
+    """Write samples into a circular buffer from index head; returns the new head."""
+    cap = rt.size
+    for i in range(t.size):
+        rt[head] = t[i]
+        rv[head] = v[i]
+        head += 1
+        if head == cap:
+            head = 0
+    return head
+
+
+@njit(cache=True, nogil=True)
+def clean_run(t, v, lo, hi, out_t, out_v):
+    """Drop non-finite samples and clip to [lo, hi]; returns (kept, sum of kept)."""
+    n = 0
+    total = 0.0
+    for i in range(v.size):
+        x = v[i]
+        ti = t[i]
+        if not (math.isfinite(x) and math.isfinite(ti)):
+            continue
+        if x < lo:
+            x = lo
+        elif x > hi:
+            x = hi
+        out_t[n] = ti
+        out_v[n] = x
+        total += x
+        n += 1
+    return n, total

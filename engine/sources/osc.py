@@ -1,0 +1,150 @@
+"""OSC over UDP: `osc://HOST:PORT` (e.g. from a phone app, TouchDesigner, or a sensor hub).
+
+Address `/alcove/<alcove>/p/<participant>/<channel>`, arguments: one or more numbers, the
+samples. An optional leading int argument followed by floats gives their rate in Hz
+(`,iffff 250 …`). Sample times: the enclosing bundle's time tag is the first sample's time;
+without a bundle (or with the "immediately" tag) the arrival time is the last sample's.
+Several samples without a rate are spaced by the interval learned from the stream's previous
+messages (1/250 s until there is one). Receiving runs in a child process (see `worker`).
+"""
+
+from __future__ import annotations
+
+import math
+import select
+import socket
+import time
+
+import numpy as np
+
+from engine.sources.base import SourceError
+from engine.sources.intake import Intake, Rejects
+from engine.sources.oscwire import IMMEDIATE, OscError, OscMessage, ntp_to_unix, parse_packet
+from engine.sources.worker import Batcher, Output, WorkerSource
+
+SO_RCVBUFFORCE = 33  # Linux: root may exceed net.core.rmem_max
+DEFAULT_INTERVAL = 1.0 / 250.0
+MAX_PACKET = 65536
+
+
+class OscSource(WorkerSource):
+    kind = "osc"
+    worker_kind = "osc"
+    options = {"host": str, "port": int, "rcvbuf": int, "max_participants": int}
+    description = "OSC over UDP: osc://127.0.0.1:9000, address /alcove/<alcove>/p/<participant>/<channel>"
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 9000, rcvbuf: int = 32 << 20,
+                 max_participants: int = 256) -> None:
+        if not 0 <= port <= 65535:
+            raise SourceError("source 'osc': port must be between 0 and 65535")
+        super().__init__()
+        self.host, self.port, self.rcvbuf, self.max_participants = host, port, rcvbuf, max_participants
+
+    def config(self) -> dict:
+        return {"host": self.host, "port": self.port, "rcvbuf": self.rcvbuf,
+                "max_participants": self.max_participants}
+
+    @property
+    def bound_port(self) -> int:
+        return int(self.info.get("port", self.port))
+
+
+class Decoder:
+    """OSC messages → validated chunks (unix-clock times), counting what is rejected."""
+
+    def __init__(self, intake: Intake) -> None:
+        self.intake = intake
+        self.rejects = intake.rejects
+        self._streams: dict[tuple[str, str], tuple[float, int, float]] = {}  # last t0, n, interval
+
+    def packet(self, data: bytes, arrival: float) -> list:
+        if len(data) > MAX_PACKET:
+            self.rejects.add("oversize")
+            return []
+        try:
+            messages = parse_packet(data)
+        except OscError:
+            self.rejects.add("malformed")
+            return []
+        out: list = []
+        for msg in messages:
+            out += self.message(msg, arrival)
+        return out
+
+    def message(self, msg: OscMessage, arrival: float) -> list:
+        parts = msg.address.split("/")
+        if len(parts) != 6 or parts[1] != "alcove" or parts[3] != "p":
+            self.rejects.add("bad_address")
+            return []
+        alcove, pid, channel = parts[2], parts[4], parts[5]
+        if not self.intake.admit(pid, channel):
+            return []
+        rate = 0.0
+        args = msg.args
+        if len(msg.tags) > 1 and msg.tags[0] == "i" and all(c in "fdih" for c in msg.tags[1:]):
+            rate, args = float(args[0]), args[1:]
+            if not (0.0 < rate <= 100_000.0):
+                self.rejects.add("malformed", len(args))
+                return []
+        elif not msg.tags or any(c not in "fdih" for c in msg.tags):
+            self.rejects.add("wrong_type")
+            return []
+        v = np.asarray(args, dtype=np.float64)
+        n = v.size
+        key = (pid, channel)
+        last = self._streams.get(key)
+        timed = msg.timetag != IMMEDIATE
+        t_ref = ntp_to_unix(msg.timetag) if timed else arrival
+        if rate:
+            dt = 1.0 / rate
+        elif last is not None and timed and n > 0 and last[1] > 0 and t_ref > last[0]:
+            dt = (t_ref - last[0]) / last[1]  # learned from the previous message's span
+        else:
+            dt = last[2] if last is not None else DEFAULT_INTERVAL
+        if len(self._streams) < 65536 or key in self._streams:
+            self._streams[key] = (t_ref, n, dt)
+        steps = np.arange(n, dtype=np.float64) * dt
+        t = t_ref + steps if timed else t_ref - steps[::-1]
+        return self.intake.add(pid, channel, t, v, alcove=alcove, arrival=arrival)
+
+
+def open_socket(host: str, port: int, rcvbuf: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    for opt in (SO_RCVBUFFORCE, socket.SO_RCVBUF):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, opt, rcvbuf)
+            break
+        except OSError:
+            continue
+    sock.bind((host, port))
+    sock.setblocking(False)
+    return sock
+
+
+def run_receiver(config: dict, out: Output) -> None:
+    """Child process: drain the socket, decode, batch, ship; until the parent goes away."""
+    sock = open_socket(config["host"], config["port"], config["rcvbuf"])
+    rejects = Rejects("osc", quiet=True)
+    decoder = Decoder(Intake(rejects, max_participants=config["max_participants"]))
+    batch = Batcher(out, rejects)
+    out.send("ready", {"port": sock.getsockname()[1],
+                       "rcvbuf": sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)})
+    buf = bytearray(MAX_PACKET + 1)
+    view = memoryview(buf)
+    while True:
+        wait_out = [out.fd] if out.backlog else []
+        readable, writable, _ = select.select([sock], wait_out, [], batch.due() or 0.005)
+        if readable:
+            arrival = time.time()
+            for _ in range(4096):
+                try:
+                    n = sock.recv_into(buf)
+                except BlockingIOError:
+                    break
+                batch.add(decoder.packet(bytes(view[:n]), arrival))
+        if writable:
+            out.pump()
+        batch.flush()
+        if not math.isfinite(batch.due()):
+            break
