@@ -17,6 +17,7 @@ import numpy as np
 from engine.clock import FixedClock
 from engine.outputs.video import VideoWriter
 from engine.render import Renderer, headless_context
+from engine.render.layouts import Layout, parse_layout
 from engine.runtime import Show
 from engine.scene import create_scene
 from engine.sources import open_source
@@ -34,12 +35,13 @@ class RenderStats:
 
 
 def _frames(scene_ref: str, count: int, size: tuple[int, int], fps: float, source: str,
-            seed: int, next_buffer: Callable[[], np.ndarray]) -> Iterator[np.ndarray]:
+            seed: int, next_buffer: Callable[[], np.ndarray], layout: str | Layout | None = None,
+            ) -> Iterator[np.ndarray]:
     """Render `count` frames, each read back (top row first) into a buffer from next_buffer."""
     scene = create_scene(scene_ref, seed=seed)
     ctx = headless_context()
     try:
-        renderer = Renderer(ctx, size)
+        renderer = Renderer(ctx, size, layout=parse_layout(layout))
         with open_source(source, seed=seed) as src:
             show = Show(scene, src, FixedClock(fps))
             for _ in range(count):
@@ -51,11 +53,14 @@ def _frames(scene_ref: str, count: int, size: tuple[int, int], fps: float, sourc
 
 
 def render_array(scene_ref: str, frames: int, size: tuple[int, int] = (160, 90), fps: float = 30.0,
-                 source: str = "synthetic", seed: int = 0) -> np.ndarray:
-    """All frames as one (frames, h, w, 4) uint8 array: for tests and notebooks."""
+                 source: str = "synthetic", seed: int = 0, layout: str | Layout | None = None,
+                 ) -> np.ndarray:
+    """All frames as one (frames, h, w, 4) uint8 array: for tests and notebooks. `layout` is
+    an output layout spec (`quilt:8x6`, `pyramid`, ...; see engine.render.layouts)."""
+    layout = parse_layout(layout)
     out = np.empty((frames, size[1], size[0], 4), np.uint8)
     slots = iter(out)
-    for _ in _frames(scene_ref, frames, size, fps, source, seed, lambda: next(slots)):
+    for _ in _frames(scene_ref, frames, size, fps, source, seed, lambda: next(slots), layout):
         pass
     return out
 
@@ -103,14 +108,16 @@ class _Progress:
 
 def render_video(scene_ref: str, out: str | Path, seconds: float = 10.0, fps: float = 30.0,
                  size: tuple[int, int] = (1280, 720), source: str = "synthetic", seed: int = 0,
-                 progress: bool = True) -> RenderStats:
+                 progress: bool = True, layout: str | Layout | None = None) -> RenderStats:
     """Render to an H.264 MP4; the file exists under its name only if every frame made it."""
     count = max(1, round(seconds * fps))
+    layout = parse_layout(layout)  # a bad spec fails before the file is opened
     writer = VideoWriter(out, size, fps)
     bar = _Progress(count, f"rendering {Path(out).name}", progress)
     start = time.perf_counter()
     try:
-        for i, buf in enumerate(_frames(scene_ref, count, size, fps, source, seed, writer.buffer)):
+        frames = _frames(scene_ref, count, size, fps, source, seed, writer.buffer, layout)
+        for i, buf in enumerate(frames):
             writer.submit(buf)
             bar.update(i + 1)
         path = writer.close()
