@@ -33,6 +33,7 @@ from engine.camera import Camera
 from engine.clock import FixedClock, RealtimeClock
 from engine.data import CHANNELS, Event, Frame, Group, Participant
 from engine.layers import ParticleLayer, StrandLayer
+from engine.params import Param
 from engine.render.post import PostSettings
 from engine.scene import Scene
 from engine.solver import FlowField
@@ -40,7 +41,7 @@ from engine.sources import open_source
 
 __all__ = [
     "CHANNELS", "Camera", "Event", "FixedClock", "FlowField", "Frame", "Group",
-    "ParticleLayer", "Participant", "PostSettings", "RealtimeClock", "Scene", "StrandLayer",
+    "Param", "ParticleLayer", "Participant", "PostSettings", "RealtimeClock", "Scene", "StrandLayer",
     "open_source", "render_array", "render_video", "run_show",
 ]
 

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from engine.clock import RealtimeClock
+from engine.hud import Hud
 from engine.outputs.image import save_png
 from engine.outputs.window import Window
 from engine.recording.recorder import Recorder
+from engine.reload import SceneReloader
 from engine.render import Renderer
 from engine.render.layouts import Layout, parse_layout
 from engine.runtime import Show
@@ -27,16 +31,26 @@ def run_show(scene_ref: str, source: str = "synthetic", size: tuple[int, int] = 
              monitor: int = 0, fullscreen: bool = False, seed: int = 0, frames: int | None = None,
              seconds: float | None = None, screenshot: str | Path | None = None,
              vsync: bool = True, record: str | Path | None = None,
-             layout: str | Layout | None = None) -> int:
-    """Run until Esc, the window closes, or the frame/seconds limit; returns frames drawn."""
+             layout: str | Layout | None = None,
+             on_frame: Callable[[LiveState], bool | None] | None = None) -> int:
+    """Run until Esc, the window closes, or the frame/seconds limit; returns frames drawn.
+
+    `on_frame(state)` runs after each frame is drawn (before it is shown): scripts and tests
+    use it to look at the output or steer the show; returning True ends the show.
+    """
     layout = parse_layout(layout)  # a bad spec fails before the window opens
     scene = create_scene(scene_ref, seed=seed)
+    reloader = SceneReloader(scene_ref, seed)
     window = Window(f"Symphony — {scene.title}", size, monitor, fullscreen, vsync)
     drawn = 0
     recorder: Recorder | None = None
     show: Show | None = None
     try:
         renderer = Renderer(window.ctx, window.framebuffer_size, layout=layout)
+        hud = Hud(window.ctx, renderer.shaders)
+        window.on_key("h", lambda: setattr(hud, "visible", not hud.visible))
+        shader_errors: list[str] = []
+        next_shader_check = 0.0
         with open_source(source, seed=seed) as src:
             show = Show(scene, src, RealtimeClock(), live=True)
             if record is not None:
@@ -47,24 +61,38 @@ def run_show(scene_ref: str, source: str = "synthetic", size: tuple[int, int] = 
             frame_ms = 0.0
             while not window.should_close:
                 t0 = time.perf_counter()
+                reloaded = reloader.poll(show)
                 show.advance()
+                if reloaded:
+                    reloader.after_frame(show)
+                    renderer.prune(show.scene)
+                if t0 >= next_shader_check:
+                    next_shader_check = t0 + 0.25
+                    shader_errors = renderer.reload_shaders()
                 fb_size = window.framebuffer_size
                 if min(fb_size) >= 2:  # minimised windows have no framebuffer
+                    screen = window.screen()
                     try:
                         renderer.resize(fb_size)
-                        renderer.render(scene, target=window.screen())
+                        renderer.render(show.scene, target=screen)
                     except Exception as exc:  # noqa: BLE001 - keep the show alive
                         show._guard("render", drawn, _raise, exc)
+                    errors = _operator_errors(show, reloader, shader_errors)
+                    hud.draw(screen, _status(show, frame_ms), errors)
                 drawn += 1
                 last = (frames is not None and drawn >= frames) or (
                     seconds is not None and time.perf_counter() - start >= seconds)
+                if on_frame is not None and on_frame(LiveState(drawn, window, show, reloader,
+                                                                renderer, shader_errors)):
+                    last = True
                 if last and screenshot is not None:
                     _save_screenshot(window, screenshot)
                 window.swap()
                 frame_ms += 0.1 * ((time.perf_counter() - t0) * 1000.0 - frame_ms)
                 if time.perf_counter() - last_title > 0.5:
                     last_title = time.perf_counter()
-                    window.set_title(_title(scene.title, frame_ms, show))
+                    window.set_title(_title(show.scene.title, frame_ms, show, reloader,
+                                            shader_errors))
                 if last:
                     break
     finally:
@@ -75,21 +103,60 @@ def run_show(scene_ref: str, source: str = "synthetic", size: tuple[int, int] = 
     return drawn
 
 
+@dataclass
+class LiveState:
+    """What `on_frame` sees of the running show."""
+
+    frame: int
+    window: Window
+    show: Show
+    reloader: SceneReloader
+    renderer: Renderer
+    shader_errors: list[str]
+
+    def pixels(self) -> np.ndarray:
+        """The window's current image, (h, w, 4) uint8, top row first."""
+        return read_screen(self.window)
+
+
 def _raise(exc: Exception) -> None:
     raise exc
 
 
-def _title(name: str, frame_ms: float, show: Show) -> str:
+def _operator_errors(show: Show, reloader: SceneReloader, shader_errors: list[str]) -> list[str]:
+    """What the operator must see: a failed reload, shader errors, recent runtime errors."""
+    out = [reloader.error] if reloader.error else []
+    out += [e.splitlines()[0] + (" " + e.splitlines()[1] if len(e.splitlines()) > 1 else "")
+            for e in shader_errors]
+    recent = [e for e in show.errors if show.last_frame and show.last_frame.index - e.frame < 90]
+    if recent:
+        out.append(f"{recent[-1].message} (errors so far: {show.error_count})")
+    return out
+
+
+def _status(show: Show, frame_ms: float) -> str:
+    f = show.last_frame
+    fps = 1000.0 / frame_ms if frame_ms > 0 else 0.0
+    people = f"{f.group.count} present, sync {f.group.synchrony:.2f}" if f else "no data"
+    return f"{show.scene.title} | {frame_ms:.1f} ms ({fps:.0f} fps) | {people} | H: hide"
+
+
+def _title(name: str, frame_ms: float, show: Show, reloader: SceneReloader,
+           shader_errors: list[str]) -> str:
     fps = 1000.0 / frame_ms if frame_ms > 0 else 0.0
     title = f"Symphony — {name} — {frame_ms:.1f} ms ({fps:.0f} fps)"
-    if show.errors:
-        title += f" — ERROR ({show.error_count}): {show.errors[-1].message}"
+    errors = _operator_errors(show, reloader, shader_errors)
+    if errors:
+        title += f" — ERROR: {errors[0]}"
     return title
 
 
-def _save_screenshot(window: Window, path: str | Path) -> None:
+def read_screen(window: Window) -> np.ndarray:
     w, h = window.framebuffer_size
     data = window.screen().read(components=4)
-    img = np.frombuffer(data, np.uint8).reshape(h, w, 4)[::-1]
-    save_png(Path(path), img)
+    return np.frombuffer(data, np.uint8).reshape(h, w, 4)[::-1].copy()
+
+
+def _save_screenshot(window: Window, path: str | Path) -> None:
+    save_png(Path(path), read_screen(window))
     log.info("screenshot saved to %s", path)

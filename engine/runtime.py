@@ -39,6 +39,7 @@ class Show:
         self.errors: deque[ShowError] = deque(maxlen=20)
         self.error_count = 0
         self.last_frame: Frame | None = None
+        self.update_failed = False
         # taps see each frame's raw chunks and events before signals do (e.g. a Recorder's write)
         self.taps: list[Callable[[list, list], None]] = []
 
@@ -65,7 +66,10 @@ class Show:
                             tick.index, tick.dt)
         if frame is None:
             frame = Frame(tick.index, tick.t, tick.dt, [], [], Group())
+        self._guard("bindings", tick.index, self.scene.apply_bindings, frame)
+        errors_before = self.error_count
         self._guard("scene.update", tick.index, self.scene.update, frame)
+        self.update_failed = self.error_count != errors_before
         self._guard("solver", tick.index, self.scene.step, tick.dt)
         self.last_frame = frame
         return frame

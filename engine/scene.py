@@ -16,6 +16,16 @@ from typing import ClassVar, TypeVar
 from engine.camera import Camera
 from engine.data import Frame
 from engine.layers import Layer
+from engine.params import (
+    CURVES,
+    Binding,
+    Param,
+    ParamError,
+    ParamState,
+    load_preset,
+    save_preset,
+    scene_params,
+)
 from engine.paths import scene_dir
 from engine.render.post import PostSettings
 from engine.solver import FlowField
@@ -41,6 +51,61 @@ class Scene:
         self.post = PostSettings()
         self.field: FlowField | None = None
         self.time = 0.0
+        self._params = {name: ParamState(p.default, p.default)
+                        for name, p in scene_params(type(self)).items()}
+        self._bindings: list[Binding] = []
+        self._touched: set[str] = set()  # parameters assigned since creation (by setup)
+
+    # -- parameters ------------------------------------------------------------------------
+    @classmethod
+    def params(cls) -> dict[str, Param]:
+        """The declared parameters, by name (ranges, defaults, smoothing, docs)."""
+        return scene_params(cls)
+
+    def param_state(self, name: str) -> ParamState:
+        try:
+            return self._params[name]
+        except KeyError:
+            raise ParamError(f"{type(self).__name__} has no parameter '{name}'") from None
+
+    def bind(self, param: str, channel: str, input: tuple[float, float],
+             output: tuple[float, float] | None = None, *, curve: str = "linear",
+             participant: str | None = None) -> Binding:
+        """Drive a parameter from a channel: input range → output range (default: the
+        parameter's range) through a curve; the parameter's own smoothing applies."""
+        spec = self.params().get(param)
+        if spec is None:
+            raise ParamError(f"{type(self).__name__} has no parameter '{param}'")
+        if curve not in CURVES:
+            raise ParamError(f"unknown curve '{curve}' (curves: {', '.join(CURVES)})")
+        binding = Binding(param, channel, tuple(input), tuple(output or (spec.low, spec.high)),
+                          curve, participant)
+        self._bindings = [b for b in self._bindings if b.param != param] + [binding]
+        return binding
+
+    def apply_bindings(self, frame: Frame) -> None:
+        """Set bound parameters' targets from this frame, then glide every parameter."""
+        specs = self.params()
+        for b in self._bindings:
+            value = b.value(frame)
+            if value is not None:
+                self._params[b.param].target = specs[b.param].clamp(value)
+        for name, state in self._params.items():
+            state.advance(frame.dt, specs[name].smoothing)
+
+    def preset(self) -> dict[str, float]:
+        """Current parameter targets, ready to save."""
+        return {name: state.target for name, state in self._params.items()}
+
+    def save_preset(self, path: str | Path) -> None:
+        save_preset(Path(path), self.preset())
+
+    def load_preset(self, path: str | Path) -> None:
+        """Recall saved targets (unknown names are ignored: scenes evolve)."""
+        specs = self.params()
+        for name, value in load_preset(Path(path)).items():
+            if name in specs:
+                self._params[name].target = specs[name].clamp(value)
 
     def add(self, layer: L) -> L:
         """Add a drawable layer; layers draw in the order they were added."""
@@ -80,10 +145,15 @@ def resolve_scene_path(ref: str) -> Path:
     return candidate
 
 
+_loads = 0
+
+
 def load_scene_class(ref: str) -> type[Scene]:
-    """Import a scene file and return the Scene subclass it defines."""
+    """Import a scene file (afresh each call, for live reload) and return its Scene subclass."""
+    global _loads
     path = resolve_scene_path(ref)
-    name = f"symphony_scene_{path.stem}"
+    _loads += 1
+    name = f"symphony_scene_{path.stem}_{_loads}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise SceneError(f"cannot load scene file {path}")
@@ -102,10 +172,19 @@ def load_scene_class(ref: str) -> type[Scene]:
     return found[0]
 
 
+_ENGINE_DIR = str(Path(__file__).resolve().parent)
+
+
 def describe_exception(exc: BaseException) -> str:
-    """`Type: message (file.py:line)` for the innermost frame: one line for the operator."""
+    """`Type: message (file.py:line)`: one line for the operator, pointing into the artist's
+    own file when the error passed through it (not into engine or library internals)."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"SyntaxError: {exc.msg} ({Path(exc.filename).name}:{exc.lineno})"
     tb = traceback.extract_tb(exc.__traceback__)
-    where = f" ({Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
+    user = [f for f in tb if not f.filename.startswith(_ENGINE_DIR) and "site-packages" not in
+            f.filename and not f.filename.startswith("<frozen")]
+    frame = (user or tb)[-1] if tb else None
+    where = f" ({Path(frame.filename).name}:{frame.lineno})" if frame else ""
     return f"{type(exc).__name__}: {exc}{where}"
 
 

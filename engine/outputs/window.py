@@ -68,7 +68,12 @@ class Window:
         self.fullscreen = False
         if fullscreen:
             self.toggle_fullscreen()
+        self._keys: dict[int, object] = {}
         glfw.set_key_callback(self.handle, self._on_key)
+
+    def on_key(self, key: str, action) -> None:
+        """Call `action()` when `key` (a letter or digit) is pressed."""
+        self._keys[getattr(glfw, f"KEY_{key.upper()}")] = action
 
     def _place_windowed(self) -> None:
         """Centre the window on its monitor's work area."""
@@ -94,6 +99,8 @@ class Window:
             glfw.set_window_should_close(handle, True)
         elif key == glfw.KEY_F:
             self.toggle_fullscreen()
+        elif key in self._keys:
+            self._keys[key]()
 
     @property
     def framebuffer_size(self) -> tuple[int, int]:

@@ -89,6 +89,14 @@ class Renderer:
             self._drawers[id(layer)] = d
         return d
 
+    def prune(self, scene) -> None:
+        """Release the GPU buffers of layers that are no longer in the scene (after a reload)."""
+        live = {id(layer) for layer in scene.layers}
+        for key in [k for k in self._drawers if k not in live]:
+            drawer = self._drawers.pop(key)
+            for buf in getattr(drawer, "buffers", []):
+                buf.release()
+
     def reload_shaders(self) -> list[str]:
         """Rebuild edited shaders (the last good program keeps running on an error);
         returns the current shader errors, for the operator."""

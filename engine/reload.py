@@ -1,0 +1,124 @@
+"""Live scene reload: a saved edit shows within a second, and a broken one never blanks the
+screen.
+
+`SceneReloader.poll` notices a changed scene file, imports it afresh and runs `setup()`. If
+that fails (syntax error, exception in setup) the running scene keeps drawing and the error
+is reported. If it works, the new scene inherits the running one's state where names still
+match — strand shapes, particle positions, the flow, parameter values (unless the edit
+changed them), the clock — and takes
+over on probation: should its first `update()` raise, the last good scene comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from engine.layers import ParticleLayer, StrandLayer
+from engine.scene import Scene, SceneError, describe_exception, load_scene_class, resolve_scene_path
+from engine.solver import FlowField
+
+log = logging.getLogger("symphony")
+
+STATE = {  # the arrays that are simulation state, not configuration a new setup() may change
+    StrandLayer: ("x", "y", "z", "px", "py", "pz", "twist"),
+    ParticleLayer: ("x", "y", "z", "age", "life", "fade", "tint", "owner", "spawns"),
+}
+
+
+def carry_state(old: Scene, new: Scene) -> list[str]:
+    """Copy state from `old` into `new` for attributes with the same name, type and shape."""
+    kept = []
+    for name, new_value in vars(new).items():
+        old_value = vars(old).get(name)
+        if old_value is None or type(old_value) is not type(new_value):
+            continue
+        if isinstance(new_value, FlowField):
+            if old_value.grid.shape == new_value.grid.shape:
+                new_value.grid[:] = old_value.grid
+                new_value.offset[:] = old_value.offset
+                kept.append(name)
+        elif type(new_value) in STATE:
+            src, dst = old_value.solver, new_value.solver
+            arrays = [a for a in STATE[type(new_value)]
+                      if getattr(src, a).shape == getattr(dst, a).shape]
+            for a in arrays:
+                getattr(dst, a)[:] = getattr(src, a)
+            if arrays:
+                kept.append(name)
+    # parameters keep their live values, unless the edit itself changed them (a new default,
+    # or a new value set in setup): then the edit wins
+    old_specs, new_specs = old.params(), new.params()
+    for pname, state in old._params.items():
+        spec, before = new_specs.get(pname), old_specs.get(pname)
+        if spec is None or before is None or spec.default != before.default:
+            continue
+        if pname in new._touched:
+            continue
+        new._params[pname].value = spec.clamp(state.value)
+        new._params[pname].target = spec.clamp(state.target)
+    new.time = old.time
+    return kept
+
+
+class SceneReloader:
+    """Watches one scene file; swaps a freshly loaded scene into a running `Show`."""
+
+    def __init__(self, ref: str, seed: int = 0, interval: float = 0.25) -> None:
+        self.ref, self.seed, self.interval = ref, seed, interval
+        self.path: Path = resolve_scene_path(ref)
+        self._mtime = self._stat()
+        self._next_check = 0.0
+        self.error: str | None = None  # the last reload error, until a good save
+        self.reloads = 0
+        self._previous: Scene | None = None  # the last good scene while a new one is on probation
+
+    def _stat(self) -> int:
+        try:
+            return self.path.stat().st_mtime_ns
+        except OSError:
+            return -1
+
+    def poll(self, show) -> bool:
+        """Reload if the file changed (checked at most every `interval` s). True if swapped."""
+        now = time.monotonic()
+        if now < self._next_check:
+            return False
+        self._next_check = now + self.interval
+        mtime = self._stat()
+        if mtime == self._mtime:
+            return False
+        self._mtime = mtime
+        old = show.scene
+        try:
+            cls = load_scene_class(str(self.path))
+            new = cls(seed=self.seed)
+            new.setup()
+        except SceneError as exc:
+            return self._fail(str(exc))
+        except Exception as exc:  # noqa: BLE001 - any error in the artist's setup()
+            return self._fail(f"setup failed: {describe_exception(exc)}")
+        kept = carry_state(old, new)
+        self._previous = old
+        show.scene = new
+        self.reloads += 1
+        log.info("reloaded %s (kept %s)", self.path.name, ", ".join(kept) or "nothing")
+        return True
+
+    def after_frame(self, show) -> None:
+        """End the probation of a freshly loaded scene: keep it, or bring the last good back."""
+        if self._previous is None:
+            return
+        if show.update_failed:
+            message = show.errors[-1].message if show.errors else "update failed"
+            show.scene = self._previous
+            self._fail(f"{message} — kept the previous version")
+        else:
+            self.error = None
+        self._previous = None
+
+    def _fail(self, message: str) -> bool:
+        self.error = f"{self.path.name}: {message}" if self.path.name not in message else message
+        log.error("scene reload: %s", self.error)
+        return False
