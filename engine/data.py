@@ -131,3 +131,5 @@ class Frame:
     participants: list[Participant]
     events: list[Event]
     group: Group
+    glitches: int = 0  # bad input rejected or repaired since the last frame (all sources)
+    glitch: float = 0.0  # 0..1 envelope of recent glitches: rises with bursts, fades in ~0.5 s

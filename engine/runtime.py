@@ -8,6 +8,7 @@ exception is counted, logged and shown to the operator, and the show keeps drawi
 from __future__ import annotations
 
 import logging
+import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ class Show:
         self.error_count = 0
         self.last_frame: Frame | None = None
         self.update_failed = False
+        self._glitch_total = 0
+        self._glitch = 0.0
         # taps see each frame's raw chunks and events before signals do (e.g. a Recorder's write)
         self.taps: list[Callable[[list, list], None]] = []
 
@@ -66,6 +69,7 @@ class Show:
                             tick.index, tick.dt)
         if frame is None:
             frame = Frame(tick.index, tick.t, tick.dt, [], [], Group())
+        self._count_glitches(frame)
         self._guard("bindings", tick.index, self.scene.apply_bindings, frame)
         errors_before = self.error_count
         self._guard("scene.update", tick.index, self.scene.update, frame)
@@ -73,3 +77,13 @@ class Show:
         self._guard("solver", tick.index, self.scene.step, tick.dt)
         self.last_frame = frame
         return frame
+
+    def _count_glitches(self, frame: Frame) -> None:
+        """Bad input never stops the show, but scenes may show it: rejections since the last
+        frame, and a smooth envelope of them."""
+        rejects = getattr(self.source, "rejects", None)
+        total = (rejects.rejected if rejects is not None else 0) + sum(self.signals.rejected.values())
+        frame.glitches = max(total - self._glitch_total, 0)
+        self._glitch_total = total
+        self._glitch = self._glitch * math.exp(-frame.dt / 0.5) + min(frame.glitches / 8.0, 1.0)
+        frame.glitch = min(self._glitch, 1.0)
