@@ -29,9 +29,11 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 
 import numpy as np
+from numba import njit
 
 from engine.data import CHANNELS, Chunk, valid_participant_id
 
@@ -92,11 +94,41 @@ class Rejects:
 
 
 class _Stream:
-    __slots__ = ("last_t", "recent")
+    """A stream's newest time and the timestamps of its last `reorder_window` seconds."""
+
+    __slots__ = ("last_t", "_recent")
 
     def __init__(self) -> None:
         self.last_t = -math.inf
-        self.recent = np.zeros(0)  # sorted timestamps within the reorder window
+        self._recent: deque[np.ndarray] = deque()  # sorted, non-overlapping arrays
+
+    def push(self, ts: np.ndarray, window: float) -> None:
+        """In-order samples (all newer than last_t)."""
+        self._recent.append(ts)
+        self.last_t = float(ts[-1])
+        cut = self.last_t - window
+        while len(self._recent) > 1 and self._recent[0][-1] < cut:
+            self._recent.popleft()
+        if len(self._recent) > 4096:  # many tiny messages: fold them into one array
+            self._recent = deque([np.concatenate(self._recent)])
+
+    def recent(self) -> np.ndarray:
+        return np.concatenate(self._recent) if self._recent else np.zeros(0)
+
+    def merge(self, late: np.ndarray) -> None:
+        self._recent = deque([np.union1d(self.recent(), late)])
+
+
+@njit(cache=True, nogil=True)
+def _clean(ts, v, lo, hi, last_t):  # pragma: no cover - compiled
+    """True when all times are finite, increasing and after last_t, and all values finite in range."""
+    prev = last_t
+    for i in range(v.size):
+        x, t = v[i], ts[i]
+        if not (t > prev and x >= lo and x <= hi and math.isfinite(t)):
+            return False
+        prev = t
+    return True
 
 
 class Intake:
@@ -152,6 +184,14 @@ class Intake:
         if ts.size != v.size:
             self.rejects.add("malformed", v.size)
             return []
+        spec = CHANNELS[channel]  # type: ignore[index]
+        key = (participant, channel)
+        st = self._streams.get(key)  # type: ignore[arg-type]
+        if st is None:
+            st = self._streams[key] = _Stream()  # type: ignore[index]
+        if _clean(ts, v, spec.low, spec.high, st.last_t):  # the common case: nothing to fix
+            st.push(ts, self.reorder_window)
+            return [self._chunk(str(participant), str(channel), ts, v, alcove, arrival, source_offset)]
         keep = np.isfinite(ts)
         if not keep.all():
             self.rejects.add("bad_timestamp", int((~keep).sum()))
@@ -159,16 +199,14 @@ class Intake:
         if not finite.all():
             self.rejects.add("non_finite", int((keep & ~finite).sum()))
             keep &= finite
-        v = self._range(str(channel), v, keep)
+        v = self._range(spec.low, spec.high, v, keep)
         if not keep.all():
             ts, v = ts[keep], v[keep]
             if v.size == 0:
                 return []
-        return self._order(str(participant), str(channel), ts, v, alcove, arrival, source_offset)
+        return self._order(st, str(participant), str(channel), ts, v, alcove, arrival, source_offset)
 
-    def _range(self, channel: str, v: np.ndarray, keep: np.ndarray) -> np.ndarray:
-        spec = CHANNELS[channel]
-        lo, hi = spec.low, spec.high
+    def _range(self, lo: float, hi: float, v: np.ndarray, keep: np.ndarray) -> np.ndarray:
         if keep.any() and (v[keep].min() < lo or v[keep].max() > hi):
             margin = RANGE_MARGIN * (hi - lo)
             far = keep & ((v < lo - margin) | (v > hi + margin))
@@ -179,11 +217,8 @@ class Intake:
             v = np.clip(v, lo, hi)
         return v
 
-    def _order(self, pid: str, channel: str, ts: np.ndarray, v: np.ndarray, alcove: str,
+    def _order(self, st: _Stream, pid: str, channel: str, ts: np.ndarray, v: np.ndarray, alcove: str,
                arrival: float, offset: float) -> list[Chunk]:
-        st = self._streams.get((pid, channel))
-        if st is None:
-            st = self._streams[(pid, channel)] = _Stream()
         if ts.size > 1 and np.any(ts[1:] <= ts[:-1]):
             ts, idx = np.unique(ts, return_index=True)  # sorted, duplicates within the message out
             self.rejects.add("duplicate", v.size - idx.size)
@@ -194,22 +229,20 @@ class Intake:
             lt, lv = ts[late], v[late]
             too_old = lt < st.last_t - self.reorder_window
             self.rejects.add("time_backwards", int(too_old.sum()))
-            pos = np.searchsorted(st.recent, lt)
-            seen = (pos < st.recent.size) & (st.recent[np.minimum(pos, st.recent.size - 1)] == lt)
+            recent = st.recent()
+            pos = np.searchsorted(recent, lt)
+            seen = (pos < recent.size) & (recent[np.minimum(pos, recent.size - 1)] == lt)
             seen &= ~too_old
             self.rejects.add("duplicate", int(seen.sum()))
             ok = ~(too_old | seen)
             if ok.any():
                 self.rejects.add("late", int(ok.sum()))
                 out.append(self._chunk(pid, channel, lt[ok], lv[ok], alcove, arrival, offset))
-                st.recent = np.union1d(st.recent, lt[ok])
+                st.merge(lt[ok])
             ts, v = ts[~late], v[~late]
         if ts.size:
             out.append(self._chunk(pid, channel, ts, v, alcove, arrival, offset))
-            st.last_t = float(ts[-1])
-            recent = np.concatenate([st.recent, ts]) if st.recent.size else ts
-            cut = np.searchsorted(recent, st.last_t - self.reorder_window)
-            st.recent = recent[max(cut, recent.size - self.max_recent):]
+            st.push(ts, self.reorder_window)
         return out
 
     @staticmethod

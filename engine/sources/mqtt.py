@@ -29,7 +29,7 @@ class MqttError(ValueError):
     """A message to reject; the argument is the reason."""
 
 
-def parse_message(topic: str, payload: bytes, arrival: float) -> tuple[str, str, str, np.ndarray, list]:
+def parse_message(topic: str, payload: bytes, arrival: float) -> tuple[str, str, str, np.ndarray, np.ndarray]:
     """(alcove, participant, channel, times, values) of one message, or MqttError(reason)."""
     parts = topic.split("/")
     if len(parts) != 4 or parts[0] != "owl":
@@ -54,9 +54,14 @@ def parse_message(topic: str, payload: bytes, arrival: float) -> tuple[str, str,
     else:
         t = np.array([_time(doc["t"]) if "t" in doc else arrival])
         values = [v]
-    if any(isinstance(x, bool) or not isinstance(x, int | float) for x in values):
+    try:
+        arr = np.array(values)
+    except (ValueError, TypeError):
+        raise MqttError("wrong_type") from None
+    if arr.dtype.kind not in "fiu" or (b"true" in payload or b"false" in payload) and any(
+            isinstance(x, bool) for x in values):
         raise MqttError("wrong_type")
-    return parts[1], parts[2], parts[3], t, values
+    return parts[1], parts[2], parts[3], t, arr
 
 
 def _time(value: object) -> float:
@@ -93,6 +98,33 @@ class MqttSource(WorkerSource):
     @property
     def connected(self) -> bool:
         return bool(self.status.get("subscribed"))
+
+
+def _pump(client, timeout: float) -> int:
+    """One round of network I/O. paho's own `loop()` reads one packet per call (each behind a
+    select); this drains everything the socket holds before returning."""
+    import paho.mqtt.client as mqtt
+
+    sock = client.socket()
+    if sock is None:
+        return mqtt.MQTT_ERR_NO_CONN
+    wlist = [sock] if client.want_write() else []
+    pending = sock.pending() if hasattr(sock, "pending") else 0
+    readable, writable, _ = select.select([sock], wlist, [], 0.0 if pending else timeout)
+    rc = mqtt.MQTT_ERR_SUCCESS
+    for _ in range(10000):
+        if not (readable or pending):
+            break
+        rc = client.loop_read()
+        if rc != mqtt.MQTT_ERR_SUCCESS or client.socket() is None:
+            return rc or mqtt.MQTT_ERR_CONN_LOST
+        pending = sock.pending() if hasattr(sock, "pending") else 0
+        readable = select.select([sock], [], [], 0.0)[0]
+    if writable or client.want_write():
+        rc = client.loop_write()
+        if rc != mqtt.MQTT_ERR_SUCCESS:
+            return rc
+    return client.loop_misc()
 
 
 def run_receiver(config: dict, out: Output) -> None:
@@ -148,7 +180,7 @@ def run_receiver(config: dict, out: Output) -> None:
                 out.send("status", {"subscribed": False, "message": why})
                 state["backoff"] = min(BACKOFF_MAX, state["backoff"] * 2)
         if state["connected"]:
-            rc = client.loop(timeout=min(batch.due() or 0.002, 0.005))
+            rc = _pump(client, min(batch.due() or 0.002, 0.005))
             if rc != mqtt.MQTT_ERR_SUCCESS and state["connected"]:
                 state["connected"] = False
                 state["retry_at"] = time.monotonic() + state["backoff"]

@@ -26,7 +26,7 @@ class OscError(ValueError):
 class OscMessage:
     address: str
     tags: str  # type tags without the leading comma
-    args: list | np.ndarray
+    args: list | np.ndarray  # numeric-only messages (floats, or an int then floats): a numpy array
     timetag: int  # raw 64-bit NTP time tag of the enclosing bundle (IMMEDIATE if none)
 
 
@@ -62,10 +62,18 @@ def parse_message(data: bytes, off: int, end: int, timetag: int) -> OscMessage:
     tags = tags[1:]
     if off > end:
         raise OscError("truncated message")
-    if tags and tags.count("f") == len(tags):
+    nf = tags.count("f")
+    if nf and (nf == len(tags) or (nf == len(tags) - 1 and tags[0] == "i")):  # sensor data: fast path
+        lead = len(tags) - nf
         if off + 4 * len(tags) > end:
             raise OscError("truncated arguments")
-        return OscMessage(address, tags, np.frombuffer(data, ">f4", len(tags), off), timetag)
+        floats = np.frombuffer(data, ">f4", nf, off + 4 * lead)
+        if lead:  # the int (a rate) first, exactly, then the floats: one float64 array
+            out = np.empty(nf + 1)
+            out[0] = struct.unpack_from(">i", data, off)[0]
+            out[1:] = floats
+            return OscMessage(address, tags, out, timetag)
+        return OscMessage(address, tags, floats, timetag)
     args: list = []
     for tag in tags:
         if tag in "TFNI":
