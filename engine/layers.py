@@ -32,6 +32,7 @@ class StrandLayer(Layer):
         self.intensity = intensity
         self.rim = 0.0  # fresnel-like glow on the ribbon edges (hologram look)
         self.depth_fade = 0.08  # light lost per world unit of distance beyond the target
+        self.path = "auto"  # "ribbons" (GPU), "lines" (software GL), or auto by GL renderer
 
     @property
     def bundles(self) -> int:

@@ -75,6 +75,7 @@ class Markers(Scene):
     def setup(self) -> None:
         layer = self.add(StrandLayer(bundles=len(self.markers), strands_per_bundle=1, points=2,
                                      width=self.width))
+        layer.path = "ribbons"  # wide markers whose centroids the tests measure
         s = layer.solver
         for b, ((x, y, z), color) in enumerate(self.markers):
             for j, dy in enumerate((-0.25, 0.25)):

@@ -102,3 +102,26 @@ def test_hologram_look_changes_the_image_but_not_the_black(ctx):
     assert np.abs(glitched - base).mean() > 0.5
     for img in (lines, glitched):
         assert (img.max(axis=-1) == 0).mean() > 0.2  # black stays exactly black
+
+
+def test_strand_lines_and_ribbons_carry_the_same_light(ctx):
+    scene = advanced_scene()
+    scene.sparks.visible = False
+    renderer = Renderer(ctx, (320, 180))
+    scene.strands.path = "lines"  # the automatic choice on software GL
+    lines = frame(renderer, scene)
+    scene.strands.path = "ribbons"
+    ribbons = frame(renderer, scene)
+    assert lines.mean() > 3.0
+    assert abs(lines.mean() - ribbons.mean()) < 0.15 * ribbons.mean()
+    assert np.abs(lines - ribbons).mean() < 0.35 * ribbons.mean()
+
+
+def test_trails_are_kept_per_view(ctx):
+    from engine.render.layouts import parse_layout
+
+    scene = advanced_scene()
+    scene.post.trails = 0.8
+    renderer = Renderer(ctx, (192, 108), layout=parse_layout("sbs"))
+    frame(renderer, scene)
+    assert len(renderer._trails) == 2  # one history per eye: views never bleed into each other

@@ -51,13 +51,19 @@ def _set_camera(prog: moderngl.Program, view: np.ndarray, proj: np.ndarray, size
 
 
 class StrandDrawer:
-    def __init__(self, ctx: moderngl.Context, shaders: ShaderCache, layer: StrandLayer) -> None:
+    """Ribbons from a geometry shader on a GPU; one-pixel lines carrying the same light on
+    software GL, where the ribbons cost several times more (or as `layer.path` says)."""
+
+    def __init__(self, ctx: moderngl.Context, shaders: ShaderCache, layer: StrandLayer,
+                 software: bool = False) -> None:
         s = layer.solver
         if s.bundles > MAX_BUNDLES:
             raise ValueError(f"at most {MAX_BUNDLES} bundles per strand layer")
         self.layer = layer
+        self.software = software
         self.palette = _Palette()
         self.handle = shaders.get("strands.glsl", {"MAX_BUNDLES": MAX_BUNDLES})
+        self.lines_handle = shaders.get("strands_lines.glsl", {"MAX_BUNDLES": MAX_BUNDLES})
         n, m = s.strands, s.points
         self.buffers = [ctx.buffer(reserve=n * m * 4) for _ in range(3)]
         j = np.arange(m - 1, dtype=np.int32)[:, None]
@@ -65,8 +71,16 @@ class StrandDrawer:
         index = np.stack([j * n + i, (j + 1) * n + i], axis=-1).reshape(-1)
         self.index = ctx.buffer(index.astype(np.int32))
         names = ("in_x", "in_y", "in_z")
-        self.vao = BoundVao(self.handle, [(b, "f", nm) for b, nm in zip(self.buffers, names, strict=True)],
-                            index_buffer=self.index, index_element_size=4)
+        content = [(b, "f", nm) for b, nm in zip(self.buffers, names, strict=True)]
+        self.vao = BoundVao(self.handle, content, index_buffer=self.index, index_element_size=4)
+        self.lines_vao = BoundVao(self.lines_handle, content, index_buffer=self.index,
+                                  index_element_size=4)
+
+    @property
+    def path(self) -> str:
+        if self.layer.path in ("ribbons", "lines"):
+            return self.layer.path
+        return "lines" if self.software else "ribbons"
 
     def upload(self) -> None:
         s = self.layer.solver
@@ -75,17 +89,18 @@ class StrandDrawer:
         self.palette.fill(self.layer.color, self.layer.glow, s.active)
 
     def draw(self, view: np.ndarray, proj: np.ndarray, size: tuple[int, int]) -> None:
-        layer, s, prog = self.layer, self.layer.solver, self.handle.program
+        lines = self.path == "lines"
+        layer, s = self.layer, self.layer.solver
+        prog = (self.lines_handle if lines else self.handle).program
         _set_camera(prog, view, proj, size)
         self.palette.upload(prog)
-        prog["u_strands"].value = s.strands
-        prog["u_points"].value = s.points
-        prog["u_strands_per_bundle"].value = s.strands_per_bundle
-        prog["u_width"].value = layer.width
-        prog["u_intensity"].value = layer.intensity
+        for name, value in (("u_strands", s.strands), ("u_points", s.points),
+                            ("u_strands_per_bundle", s.strands_per_bundle), ("u_width", layer.width),
+                            ("u_intensity", layer.intensity)):
+            _uniform(prog, name, value)
         _uniform(prog, "u_rim", layer.rim)
         _uniform(prog, "u_depth_fade", layer.depth_fade)
-        self.vao.get().render(moderngl.LINES)
+        (self.lines_vao if lines else self.vao).get().render(moderngl.LINES)
 
 
 class ParticleDrawer:

@@ -15,7 +15,7 @@ from pathlib import Path
 import moderngl
 import numpy as np
 
-from engine.render.drawers import DRAWERS, ParticleDrawer
+from engine.render.drawers import DRAWERS
 from engine.render.post import Bloom, Composite, Trails
 from engine.render.shaders import ShaderCache
 
@@ -36,12 +36,11 @@ def headless_context() -> moderngl.Context:
 
 @dataclass
 class ViewBuffers:
-    """The HDR target, bloom pyramid and trail history for views of one size."""
+    """The HDR target and bloom pyramid for views of one size (shared by same-size views)."""
 
     hdr: moderngl.Texture
     fbo: moderngl.Framebuffer
     bloom: Bloom
-    trails: Trails | None = None
 
 
 class Renderer:
@@ -55,6 +54,7 @@ class Renderer:
         self.layout = layout or FlatLayout()
         self._drawers: dict[int, object] = {}
         self._views: dict[tuple[int, int, int], ViewBuffers] = {}
+        self._trails: dict[tuple[tuple[int, int], int], Trails] = {}
         self.size = (0, 0)
         self.resize(size)
 
@@ -81,11 +81,7 @@ class Renderer:
     def _drawer(self, layer):
         d = self._drawers.get(id(layer))
         if d is None or d.layer is not layer:
-            cls = DRAWERS[type(layer)]
-            if cls is ParticleDrawer:
-                d = cls(self.ctx, self.shaders, layer, software=self.software)
-            else:
-                d = cls(self.ctx, self.shaders, layer)
+            d = DRAWERS[type(layer)](self.ctx, self.shaders, layer, software=self.software)
             self._drawers[id(layer)] = d
         return d
 
@@ -113,9 +109,11 @@ class Renderer:
         return vb
 
     def render_view(self, scene, view: np.ndarray, proj: np.ndarray, target: moderngl.Framebuffer,
-                    viewport: tuple[int, int, int, int], flip_y: bool = False) -> None:
+                    viewport: tuple[int, int, int, int], flip_y: bool = False,
+                    view_index: int = 0) -> None:
         """Draw the scene seen through (view, proj) into `viewport` (x, y, w, h) of `target`:
-        layers into HDR, bloom, then tone-mapped into the target."""
+        layers into HDR, bloom, then tone-mapped into the target. `view_index` tells the views
+        of a multi-view layout apart, so each keeps its own trail history."""
         ctx, post = self.ctx, scene.post
         size = (viewport[2], viewport[3])
         vb = self.view_buffers(size, post.bloom_levels)
@@ -127,9 +125,11 @@ class Renderer:
             if layer.visible:
                 self._drawer(layer).draw(view, proj, size)
         if post.trails > 0.0:
-            if vb.trails is None:
-                vb.trails = Trails(ctx, self.shaders, size)
-            vb.trails.run(vb.fbo, vb.hdr, post.trails)
+            key = (size, view_index)
+            trails = self._trails.get(key)
+            if trails is None:
+                trails = self._trails[key] = Trails(ctx, self.shaders, size)
+            trails.run(vb.fbo, vb.hdr, post.trails)
         vb.bloom.run(vb.hdr, post)
         saved = target.viewport
         target.viewport = viewport

@@ -73,4 +73,4 @@ class QuiltLayout:
             view, proj = camera.shifted(float(offset), aspect)
             x, y = self.tile_origin(i, size)
             renderer.render_view(scene, view, proj, target, gl_rect(x, y, tw, th, size[1], flip_y),
-                                 flip_y)
+                                 flip_y, view_index=i)

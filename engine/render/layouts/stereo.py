@@ -70,8 +70,9 @@ class SideBySideLayout(_Stereo):
         half = w // 2
         rects = [(0, 0, half, h), (half, 0, w - half, h)]
         aspect = w / h if self.squeeze else half / h
-        for (view, proj), rect in zip(self.eyes(scene.camera, aspect), rects, strict=True):
-            renderer.render_view(scene, view, proj, target, rect, flip_y)
+        for eye, ((view, proj), rect) in enumerate(zip(self.eyes(scene.camera, aspect), rects,
+                                                       strict=True)):
+            renderer.render_view(scene, view, proj, target, rect, flip_y, view_index=eye)
 
 
 class AnaglyphLayout(_Stereo):
@@ -93,9 +94,10 @@ class AnaglyphLayout(_Stereo):
                flip_y: bool) -> None:
         ctx = renderer.ctx
         full = (0, 0, size[0], size[1])
-        for (view, proj), image in zip(self.eyes(scene.camera, size[0] / size[1]), self.images,
-                                       strict=True):
-            renderer.render_view(scene, view, proj, image.get(ctx, size), full, False)
+        for eye, ((view, proj), image) in enumerate(zip(self.eyes(scene.camera, size[0] / size[1]),
+                                                        self.images, strict=True)):
+            renderer.render_view(scene, view, proj, image.get(ctx, size), full, False,
+                                 view_index=eye)
         combine = self.combine.bind(renderer)
         for unit, image in enumerate(self.images):
             image.texture.use(unit)

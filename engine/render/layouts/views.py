@@ -73,10 +73,10 @@ class PyramidLayout:
         image = self.image.get(ctx, (side, side))
         blit = self.blit.bind(renderer)
         clear_black(target)
-        for _, d_az, x, y, turns in tiles:
+        for k, (_, d_az, x, y, turns) in enumerate(tiles):
             camera = dataclasses.replace(scene.camera, azimuth=(scene.camera.azimuth + d_az) % 360.0)
             renderer.render_view(scene, camera.view(), camera.projection(1.0), image,
-                                 (0, 0, side, side), False)
+                                 (0, 0, side, side), False, view_index=k)
             rect = gl_rect(x, y, side, side, size[1], flip_y)
             self.image.texture.use(0)
             for name, value in (("u_source", 0), ("u_origin", rect[:2]), ("u_turns", turns),
