@@ -32,8 +32,8 @@ class PostSettings:
 
 
 class _FullscreenPass:
-    def __init__(self, shaders: ShaderCache, name: str) -> None:
-        self.handle = shaders.get(name)
+    def __init__(self, shaders: ShaderCache, name: str, defines: dict | None = None) -> None:
+        self.handle = shaders.get(name, defines)
         self.vao = BoundVao(self.handle, [])
 
     @property
@@ -117,12 +117,17 @@ class Trails:
 
 
 class Composite:
+    """Tone mapping into the target; the hologram look is compiled in only while it is on
+    (software GL pays for uniform branches per pixel)."""
+
     def __init__(self, shaders: ShaderCache) -> None:
-        self.pass_ = _FullscreenPass(shaders, "composite.glsl")
+        self.plain = _FullscreenPass(shaders, "composite.glsl")
+        self.hologram = _FullscreenPass(shaders, "composite.glsl", {"HOLOGRAM": 1})
 
     def run(self, hdr: moderngl.Texture, bloom: moderngl.Texture, post: PostSettings,
             target: moderngl.Framebuffer, flip_y: bool) -> None:
-        p = self.pass_
+        effects = (post.scanlines, post.chromatic, post.flicker, post.glitch)
+        p = self.hologram if any(e > 0.0 for e in effects) else self.plain
         for name, value in (("u_hdr", 0), ("u_bloom", 1), ("u_bloom_strength", post.bloom_strength),
                             ("u_exposure", post.exposure),
                             ("u_black_level", min(max(post.black_level, 0.0), 0.5)),
