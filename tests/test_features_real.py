@@ -133,6 +133,8 @@ def test_eda_tonic_and_phasic_on_real_skin_conductance():
         phasic.append(p.eda_phasic)
         scr += sum(ev.kind == "scr" for ev in frame.events)
     tonic, phasic = np.array(tonic[200:]), np.array(phasic[200:])
-    assert np.all(tonic <= x.max() + 1e-6) and np.all(phasic >= 0.0)
-    assert np.median(tonic) < np.median(x) + 1e-6  # rides the lower envelope
-    assert scr >= 1
+    level = x[np.arange(0, x.size, n)][200:len(tonic) + 200]
+    assert np.all(phasic >= 0.0) and np.all(np.isfinite(tonic))
+    assert np.mean(tonic <= level + 0.05) > 0.99  # the tonic level rides below the signal
+    assert np.median(np.abs(tonic - level)) < 0.05  # ... and close to it: responses are small here
+    assert 3 <= scr <= 30  # a handful of responses per minute, not every wiggle

@@ -56,3 +56,140 @@ def test_beats_and_bad_values():
     sig.update([Chunk(pid, "eda", np.array([3.0]), np.array([1.0], np.float32))
                 for pid in ("p1", "p2")], [], 3.0, 2, 1.0)
     assert sig.rejected["participant_cap"] == 1
+
+
+# -- ring buffers, presence, features --------------------------------------------------------
+import pytest  # noqa: E402
+
+from engine.signals import EcgBeats, PpgBeats, Ring  # noqa: E402
+
+
+def test_ring_keeps_the_newest_samples_in_order_and_merges_late_ones():
+    r = Ring(capacity=100)
+    t = np.arange(250, dtype=np.float64)
+    for a in range(0, 250, 7):
+        r.extend(t[a:a + 7], t[a:a + 7].astype(np.float32))
+    rt, rv = r.arrays()
+    np.testing.assert_array_equal(rt, t[-100:])
+    np.testing.assert_array_equal(rv, t[-100:].astype(np.float32))
+    r.extend(np.array([200.5]), np.array([-1.0], np.float32))  # late, inside the window
+    rt, rv = r.arrays()
+    assert rt.size == 100 and np.all(np.diff(rt) > 0) and -1.0 in rv
+    assert r.arrays(seconds=10.0)[0][0] >= 239.0
+
+
+def _ecg(t: np.ndarray, hr: float) -> np.ndarray:
+    """QRS-like spikes (with a T wave) at a fixed rate."""
+    phase = (t * hr / 60.0) % 1.0
+    return (1.2 * np.exp(-((phase - 0.2) ** 2) / 2e-4) + 0.25 * np.exp(-((phase - 0.5) ** 2) / 4e-3)
+            + 0.02 * np.sin(2 * np.pi * 0.3 * t))
+
+
+def _ppg(t: np.ndarray, hr: float) -> np.ndarray:
+    phase = (t * hr / 60.0) % 1.0
+    return np.exp(-((phase - 0.3) ** 2) / 0.01) + 0.3 * np.exp(-((phase - 0.65) ** 2) / 0.005)
+
+
+@pytest.mark.parametrize(("channel", "fs", "hr"), [("ecg", 250.0, 72.0), ("ecg", 500.0, 118.0),
+                                                   ("ppg", 64.0, 58.0), ("ppg", 400.0, 95.0)])
+def test_beats_from_raw_waveforms(channel, fs, hr):
+    sig = Signals(max_participants=1)
+    t = np.arange(int(40 * fs)) / fs
+    x = (_ecg if channel == "ecg" else _ppg)(t, hr).astype(np.float32)
+    beats = []
+    n = int(fs / 30)
+    for k, i in enumerate(range(0, t.size, n)):
+        now = float(t[min(i + n, t.size - 1)])
+        frame = sig.update([Chunk("p1", channel, t[i:i + n], x[i:i + n])], [], now, k, 1 / 30)
+        beats += [e.t for e in frame.events if e.kind == "beat"]
+    p = frame.participants[0]
+    assert abs(p.heart_rate - hr) < 1.0 and abs(p.get("heart_rate") - hr) < 1.0
+    assert abs(60.0 / np.diff(beats[2:]).mean() - hr) < 1.0
+    assert p.beats == len(beats)
+
+
+def test_detectors_do_not_depend_on_how_the_stream_is_cut():
+    fs = 360.0
+    t = np.arange(int(30 * fs)) / fs
+    x = _ecg(t, 80.0) + 0.05 * np.random.default_rng(1).standard_normal(t.size)
+    results = []
+    for sizes in ((7,), (100,), (1, 3, 50, 400)):
+        det, out, i, k = EcgBeats(), [], 0, 0
+        while i < t.size:
+            n = sizes[k % len(sizes)]
+            out += det.process(t[i:i + n], x[i:i + n])
+            i, k = i + n, k + 1
+        results.append(np.array(out))
+    for other in results[1:]:
+        np.testing.assert_allclose(other, results[0], atol=1e-9)
+
+
+def test_features_are_causal():
+    """Beats reported before time T are the same whether or not the stream continues after T."""
+    fs = 128.0
+    t = np.arange(int(40 * fs)) / fs
+    x = _ppg(t, 66.0) + 0.05 * np.sin(2 * np.pi * 0.2 * t)
+    full, cut = PpgBeats(), PpgBeats()
+    beats_full = full.process(t, x)
+    stop = int(20 * fs)
+    beats_cut = cut.process(t[:stop], x[:stop])
+    assert beats_cut == [b for b in beats_full if b in beats_cut]
+    assert beats_full[:len(beats_cut)] == beats_cut
+
+
+def test_eda_tonic_and_phasic():
+    sig = Signals(max_participants=1)
+    fs = 32.0
+    t = np.arange(int(60 * fs)) / fs
+    x = 4.0 + 0.01 * t
+    for onset in (20.0, 40.0):  # two skin conductance responses
+        u = np.clip(t - onset, 0, None)
+        x = x + 0.6 * (np.exp(-u / 4.0) - np.exp(-u / 0.75)) * (t > onset)
+    scr, phasic_peak = [], 0.0
+    for k, i in enumerate(range(0, t.size, 16)):
+        frame = sig.update([Chunk("p1", "eda", t[i:i + 16], x[i:i + 16].astype(np.float32))], [],
+                           float(t[min(i + 16, t.size - 1)]), k, 0.5)
+        scr += [e.t for e in frame.events if e.kind == "scr"]
+        phasic_peak = max(phasic_peak, frame.participants[0].eda_phasic)
+    p = frame.participants[0]
+    assert len(scr) == 2 and 20.0 < scr[0] < 25.0 and 40.0 < scr[1] < 45.0, scr
+    assert phasic_peak > 0.2
+    assert abs(p.eda_tonic - 4.6) < 0.3 and p.get("eda_tonic") == p.eda_tonic
+
+
+def test_stale_active_and_left_with_slot_reuse():
+    sig = Signals(max_participants=2, stale_after=2.0, left_after=5.0)
+    kinds: list[tuple[str, str]] = []
+
+    def step(t: float, pids: tuple[str, ...]) -> None:
+        chunks = [Chunk(pid, "heart_rate", np.array([t]), np.array([70.0], np.float32)) for pid in pids]
+        frame = sig.update(chunks, [], t, int(t * 10), 0.1)
+        kinds.extend((e.kind, e.participant) for e in frame.events if e.kind != "breath")
+        return frame
+
+    for k in range(10):
+        step(k * 0.1, ("a", "b"))
+    assert ("join", "a") in kinds and ("join", "b") in kinds
+    frame = step(3.0, ("a",))
+    assert ("stale", "b") in kinds and [p.stale for p in frame.participants] == [False, True]
+    assert frame.group.count == 2 and frame.group.present == 1
+    frame = step(3.5, ("a", "b"))
+    assert ("active", "b") in kinds
+    frame = step(9.0, ("a",))
+    assert ("left", "b") in kinds and [p.id for p in frame.participants] == ["a"]
+    slot_b = 1
+    frame = step(9.1, ("a", "c"))  # a newcomer gets the freed slot
+    assert {p.id: p.slot for p in frame.participants} == {"a": 0, "c": slot_b}
+    assert sig.rejected.get("participant_cap", 0) == 0
+
+
+def test_late_samples_are_kept_but_not_fed_to_features_and_bad_ids_are_rejected():
+    sig = Signals()
+    sig.update([Chunk("p1", "eda", np.array([1.0, 2.0]), np.array([3.0, 3.1], np.float32))], [], 2.0, 0, 1)
+    sig.update([Chunk("p1", "eda", np.array([1.5]), np.array([9.0], np.float32))], [], 2.1, 1, 0.1)
+    t, v = sig.history("p1", "eda")
+    np.testing.assert_array_equal(t, [1.0, 1.5, 2.0])
+    assert sig.rejected["late_for_features"] == 1
+    frame = sig.update([Chunk("Dr. Who?", "eda", np.array([3.0]), np.array([1.0], np.float32))], [], 3, 2, 1)
+    assert [p.id for p in frame.participants] == ["p1"] and sig.rejected["bad_participant"] == 1
+    assert sig.history("nobody", "eda")[0].size == 0

@@ -1,8 +1,11 @@
 """Causal tonic/phasic decomposition of skin conductance (EDA).
 
-The tonic level follows the signal down quickly (1 s) and up slowly (30 s), so it rides along
-the lower envelope; the phasic part is what sits above it: skin conductance responses (SCRs).
-An "scr" event marks each response whose phasic part rises past 0.05 µS.
+A skin conductance response (SCR) starts where the smoothed slope rises past 0.02 µS/s; the
+level it rose from is held as the tonic level until the response's decay flattens out (slope
+above -0.005 µS/s), the signal falls below that level, or 20 s pass. Between responses the
+tonic level follows the signal (down within ~1 s, up within ~5 s, so slow drifts stay tonic).
+Phasic = signal − tonic (≥ 0).
+An "scr" event (value: amplitude in µS) marks each response's peak, once it is past.
 """
 
 from __future__ import annotations
@@ -12,16 +15,13 @@ import numpy as np
 from engine.signals.filters import Decimator, RateEstimate
 from engine.signals.kernels import eda_run
 
-DOWN_TAU = 1.0
-UP_TAU = 30.0
-SCR_ONSET = 0.05  # µS
-SCR_RESET = 0.02
+PARAMS = np.array([1.0, 5.0, 0.02, 0.05, 20.0])  # down tau, up tau, rise µS/s, min amplitude µS, max s
 TRACK_HZ = 8.0
 
 
 class EdaTracker:
     def __init__(self) -> None:
-        self.s = np.array([np.nan, 0.0, 0.0, 0.0, 0.0])  # tonic, phasic, last_t, in_scr, started
+        self.s = np.array([np.nan, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
         self.rate = RateEstimate()
         self.down: Decimator | None = None
         self._out_t = np.zeros(16)
@@ -31,11 +31,11 @@ class EdaTracker:
     phasic = property(lambda self: float(self.s[1]))
 
     def process(self, t: np.ndarray, x: np.ndarray) -> list[tuple[float, float]]:
-        """Feed a chunk; returns (time, value) of SCR onsets it contains."""
+        """Feed a chunk; returns (time, amplitude) of the SCR peaks it completes."""
         if self.rate.update(t) or self.down is None:
             fs = self.rate.fs or TRACK_HZ
             self.down = Decimator(fs, TRACK_HZ if fs > 1.5 * TRACK_HZ else fs, 1.0)
         td, xd = self.down(t, x)
-        n = eda_run(np.ascontiguousarray(td, dtype=np.float64), xd, self.s, DOWN_TAU, UP_TAU, SCR_ONSET,
-                    SCR_RESET, self._out_t, self._out_v)
+        n = eda_run(np.ascontiguousarray(td, dtype=np.float64), np.ascontiguousarray(xd), self.s, PARAMS,
+                    self._out_t, self._out_v)
         return list(zip(self._out_t[:n].tolist(), self._out_v[:n].tolist(), strict=True))

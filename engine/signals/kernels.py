@@ -157,28 +157,45 @@ def breath_run(t, x, s, window, hysteresis, out):
     return nout
 
 
-# EDA state: [tonic, phasic, last_t, in_scr, started]
+# EDA state: [tonic, phasic, last_t, in_scr, started, last_x, slope, base, peak, onset_t, peaked]
 @njit(cache=True, nogil=True)
-def eda_run(t, x, s, down_tau, up_tau, onset, reset, out_t, out_v):
+def eda_run(t, x, s, params, out_t, out_v):
+    """Tonic/phasic skin conductance; returns the SCRs whose peak this chunk contains.
+
+    params = [down_tau, up_tau, rise (µS/s that starts a response), min_amp, max_len]."""
+    down_tau, up_tau, rise, min_amp, max_len = params
     nout = 0
     for i in range(x.size):
         ti, xi = t[i], x[i]
         if s[4] == 0.0:
-            s[0], s[2], s[4] = xi, ti, 1.0
+            s[0], s[2], s[4], s[5] = xi, ti, 1.0, xi
             continue
-        dt = max(ti - s[2], 0.0)
-        s[2] = ti
-        tau = down_tau if xi < s[0] else up_tau
-        s[0] += (1.0 - math.exp(-dt / tau)) * (xi - s[0])
+        dt = ti - s[2]
+        if dt <= 0.0:
+            continue
+        s[6] += min(dt / 0.5, 1.0) * ((xi - s[5]) / dt - s[6])  # slope, smoothed over ~0.5 s
+        s[2], s[5] = ti, xi
+        if s[3] == 0.0:
+            if s[6] > rise:  # a response starts: the level it rises from is the tonic
+                s[3], s[7], s[8], s[9], s[10] = 1.0, s[0], xi, ti, 0.0
+            else:
+                tau = down_tau if xi < s[0] else up_tau
+                s[0] += (1.0 - math.exp(-dt / tau)) * (xi - s[0])
+        else:
+            if xi > s[8]:
+                s[8] = xi
+            if s[10] == 0.0 and s[6] <= 0.0:  # past the peak
+                s[10] = 1.0
+                amp = s[8] - s[7]
+                if amp >= min_amp and nout < out_t.size:
+                    out_t[nout] = ti
+                    out_v[nout] = amp
+                    nout += 1
+            settled = s[10] != 0.0 and s[6] > -0.005  # the decay has flattened out
+            if settled or xi < s[7] or ti - s[9] > max_len:
+                s[3] = 0.0
+                s[0] = xi
         s[1] = max(xi - s[0], 0.0)
-        if s[3] == 0.0 and s[1] > onset:
-            s[3] = 1.0
-            if nout < out_t.size:
-                out_t[nout] = ti
-                out_v[nout] = s[1]
-                nout += 1
-        elif s[3] != 0.0 and s[1] < reset:
-            s[3] = 0.0
     return nout
 
 
