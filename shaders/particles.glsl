@@ -10,6 +10,7 @@ in float in_x;
 in float in_y;
 in float in_z;
 in float in_fade;
+in float in_tint;    // 0..1 per particle: a little sparkle, as in the CPU splat
 in int in_owner;
 out vec3 v_color;
 void main() {
@@ -19,7 +20,7 @@ void main() {
     float wanted = u_size * u_pixel_scale;
     float size = max(wanted, 1.0);
     float energy = (wanted * wanted) / (size * size);
-    v_color = pal.rgb * u_intensity * energy * in_fade * u_bundle_alpha[in_owner];
+    v_color = pal.rgb * u_intensity * energy * in_fade * (0.7 + 0.6 * in_tint) * u_bundle_alpha[in_owner];
     gl_Position = u_proj * u_view * vec4(in_x, in_y, in_z, 1.0);
     gl_PointSize = size;
     if (in_fade <= 0.0) gl_Position = vec4(2.0, 2.0, 2.0, 1.0);  // outside the clip volume

@@ -114,10 +114,10 @@ class ParticleDrawer:
         self.palette = _Palette()
         self.handle = shaders.get("particles.glsl", {"MAX_BUNDLES": MAX_BUNDLES})
         p = layer.solver
-        self.buffers = [ctx.buffer(reserve=p.count * 4) for _ in range(5)]
-        names = ("in_x", "in_y", "in_z", "in_fade")
-        content = [(b, "f", nm) for b, nm in zip(self.buffers[:4], names, strict=True)]
-        content.append((self.buffers[4], "i", "in_owner"))
+        self.buffers = [ctx.buffer(reserve=p.count * 4) for _ in range(6)]
+        names = ("in_x", "in_y", "in_z", "in_fade", "in_tint")
+        content = [(b, "f", nm) for b, nm in zip(self.buffers[:5], names, strict=True)]
+        content.append((self.buffers[5], "i", "in_owner"))
         self.vao = BoundVao(self.handle, content)
         self.splat_handle = shaders.get("splat.glsl")
         self.splat_vao = BoundVao(self.splat_handle, [])
@@ -135,7 +135,7 @@ class ParticleDrawer:
         self.palette.fill(s.color, s.glow, s.solver.active)
         if self.path == "points":
             p = self.layer.solver
-            for buf, arr in zip(self.buffers, (p.x, p.y, p.z, p.fade, p.owner), strict=True):
+            for buf, arr in zip(self.buffers, (p.x, p.y, p.z, p.fade, p.tint, p.owner), strict=True):
                 buf.write(arr)
 
     def draw(self, view: np.ndarray, proj: np.ndarray, size: tuple[int, int]) -> None:
@@ -162,7 +162,7 @@ class ParticleDrawer:
         wanted = layer.size * size[1] / 1080.0
         energy = math.pi * wanted * wanted / 12.0 * layer.intensity
         np.multiply(self.palette.rgba[:, :3], self.palette.alpha[:, None], out=self._rgb)
-        image = splatter.splat(view @ proj, p.x, p.y, p.z, p.fade, p.owner, self._rgb, energy)
+        image = splatter.splat(view @ proj, p.x, p.y, p.z, p.fade, p.tint, p.owner, self._rgb, energy)
         tex.write(image)
         tex.use(0)
         self.splat_handle.program["u_splat"].value = 0

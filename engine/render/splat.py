@@ -26,20 +26,20 @@ class Splatter:
         self._pixel = np.zeros(0, np.int64)
         self._light = np.zeros(0, F32)
 
-    def splat(self, mvp: np.ndarray, x, y, z, fade, owner, palette: np.ndarray,
+    def splat(self, mvp: np.ndarray, x, y, z, fade, tint, owner, palette: np.ndarray,
               energy: float) -> np.ndarray:
         """Light of every particle into `out` (bottom row first, like a GL texture)."""
         if len(self._pixel) != len(x):
             self._pixel = np.zeros(len(x), np.int64)
             self._light = np.zeros(len(x), F32)
-        _project(x, y, z, fade, mvp.astype(F32), self.size[0], self.size[1], self._pixel,
+        _project(x, y, z, fade, tint, mvp.astype(F32), self.size[0], self.size[1], self._pixel,
                  self._light, F32(energy))
         _accumulate(self._pixel, self._light, owner, palette, self.out, self.bands)
         return self.out
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _project(x, y, z, fade, m, w, h, pixel, light, energy):
+def _project(x, y, z, fade, tint, m, w, h, pixel, light, energy):
     """Pixel index (row·w + col, or -1 when off screen) and brightness of each particle."""
     fw = F32(w)
     fh = F32(h)
@@ -56,7 +56,7 @@ def _project(x, y, z, fade, m, w, h, pixel, light, energy):
         visible = (fade[i] > F32(0.0)) and (cw > F32(1e-4)) and (cz >= -cw) and (cz <= cw) \
             and (col >= 0) and (row >= 0) and (col < w) and (row < h)
         pixel[i] = row * w + col if visible else -1
-        light[i] = fade[i] * energy
+        light[i] = fade[i] * energy * (F32(0.7) + F32(0.6) * tint[i])  # per-particle sparkle
 
 
 @njit(parallel=True, cache=True, fastmath=True)
