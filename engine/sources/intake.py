@@ -6,7 +6,7 @@ never echoing ids that failed validation, which could be real names). The rules:
 
 | reason            | what                                                   | action   |
 |-------------------|--------------------------------------------------------|----------|
-| malformed         | packet or payload that does not parse                  | rejected |
+| malformed         | packet or payload that does not parse (or wrong shape) | rejected |
 | bad_address       | OSC address / MQTT topic not in the documented form    | rejected |
 | bad_participant   | id not matching `[A-Za-z0-9_-]{1,32}`                   | rejected |
 | unknown_channel   | channel not in `engine.data.CHANNELS`                  | rejected |
@@ -146,6 +146,9 @@ class Intake:
 
     def admit(self, participant: object, channel: object) -> bool:
         """Check the id and channel of a stream (counting a failure); True when usable."""
+        if not isinstance(participant, str) or not isinstance(channel, str):
+            self.rejects.add("malformed")
+            return False
         if participant not in self.participants:
             if not valid_participant_id(participant):
                 self.rejects.add("bad_participant")
