@@ -131,5 +131,6 @@ class Frame:
     participants: list[Participant]
     events: list[Event]
     group: Group
+    alcoves: dict[str, Group] = field(default_factory=dict)  # the same metrics per Alcove
     glitches: int = 0  # bad input rejected or repaired since the last frame (all sources)
     glitch: float = 0.0  # 0..1 envelope of recent glitches: rises with bursts, fades in ~0.5 s

@@ -193,3 +193,15 @@ def test_late_samples_are_kept_but_not_fed_to_features_and_bad_ids_are_rejected(
     frame = sig.update([Chunk("Dr. Who?", "eda", np.array([3.0]), np.array([1.0], np.float32))], [], 3, 2, 1)
     assert [p.id for p in frame.participants] == ["p1"] and sig.rejected["bad_participant"] == 1
     assert sig.history("nobody", "eda")[0].size == 0
+
+
+def test_group_metrics_per_alcove():
+    sig = Signals()
+    chunks = [Chunk(pid, "heart_rate", np.array([1.0]), np.array([hr], np.float32), alcove=alc)
+              for pid, hr, alc in (("p1", 60.0, "a1"), ("p2", 70.0, "a1"), ("p3", 90.0, "a2"))]
+    frame = sig.update(chunks, [], 1.0, 0, 1.0)
+    assert frame.group.count == 3 and frame.group.mean["heart_rate"] == pytest.approx(220 / 3)
+    assert set(frame.alcoves) == {"a1", "a2"}
+    assert frame.alcoves["a1"].count == 2 and frame.alcoves["a1"].mean["heart_rate"] == 65.0
+    assert frame.alcoves["a2"].spread["heart_rate"] == 0.0
+    assert [p.alcove for p in frame.participants] == ["a1", "a1", "a2"]

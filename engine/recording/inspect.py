@@ -16,6 +16,8 @@ import numpy as np
 from engine.recording.readers import Recording, Series, load_recording
 from engine.signals import EcgBeats, PpgBeats, Respiration
 
+WARMUP = 2.0  # seconds the detectors take to settle; their beats before that are not counted
+
 
 def nn_mean_rate(times: list[float] | np.ndarray, low: float = 0.3, high: float = 2.0) -> float | None:
     """Events per minute over 'normal' intervals (within 30 % of the median); None if too few."""
@@ -40,7 +42,7 @@ def heart_rate(channels: dict[str, Series]) -> tuple[float | None, str | None]:
         if s is not None and s.t.size > 10:
             det = cls()
             beats = [b for t, v in _chunks(s) for b in det.process(t, v)]
-            rate = nn_mean_rate([b for b in beats if b > s.t[0] + 5.0])
+            rate = nn_mean_rate([b for b in beats if b > s.t[0] + WARMUP])
             if rate is not None:
                 return rate, name
     s = channels.get("heart_rate")
@@ -58,7 +60,7 @@ def breathing_rate(channels: dict[str, Series]) -> tuple[float | None, str | Non
             resp.process(t, v)
             breaths += resp.tracker.breaths
             resp.tracker.breaths.clear()
-        rate = nn_mean_rate([b for b in breaths if b > s.t[0] + 5.0], low=1.0, high=30.0)
+        rate = nn_mean_rate([b for b in breaths if b > s.t[0] + WARMUP], low=1.0, high=30.0)
         if rate is not None:
             return rate, "respiration"
     s = channels.get("breath_rate")

@@ -153,7 +153,14 @@ def _marker(t: float, text: str) -> Event:
 
 def parse_csv(text: str, path: Path = Path("data.csv")) -> Recording:
     """`time` in seconds, then one column per `<participant>/<channel>`; empty cells are gaps."""
-    rows = csv.reader(io.StringIO(text))
+    try:
+        return _parse_csv(text, path)
+    except csv.Error as exc:
+        raise SourceError(f"{path.name}: not a valid CSV file ({exc})") from None
+
+
+def _parse_csv(text: str, path: Path) -> Recording:
+    rows = csv.reader(io.StringIO(text, newline=""))
     header = next(rows, None)
     if not header or header[0].strip().lower() != "time" or len(header) < 2:
         raise SourceError(f"{path.name}: the first column must be 'time', then <participant>/<channel>")

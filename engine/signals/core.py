@@ -200,9 +200,11 @@ class Signals:
                 out_events.append(Event(tb, "breath", st.id, st.breath.rate))
             st.breath.breaths.clear()
             participants.append(self._participant(st, t))
-        ready = [p.breath_phase for p in participants
-                 if not p.stale and self._states[p.id].breath.ready(t)]
-        return Frame(index, t, dt, participants, out_events, self._group(participants, ready))
+        ready = {p.id for p in participants if not p.stale and self._states[p.id].breath.ready(t)}
+        frame = Frame(index, t, dt, participants, out_events, self._group(participants, ready))
+        for name in sorted({p.alcove for p in participants if p.alcove}):
+            frame.alcoves[name] = self._group([p for p in participants if p.alcove == name], ready)
+        return frame
 
     def _presence(self, now: float) -> None:
         for st in list(self._states.values()):
@@ -240,12 +242,13 @@ class Signals:
         )
 
     @staticmethod
-    def _group(participants: list[Participant], phases: list[float]) -> Group:
+    def _group(participants: list[Participant], ready: set[str]) -> Group:
         g = Group(count=len(participants))
         present = [p for p in participants if not p.stale]
         g.present = len(present)
         if not present:
             return g
+        phases = [p.breath_phase for p in present if p.id in ready]
         if len(phases) >= 2:
             z = np.exp(1j * np.array(phases)).mean()
             g.synchrony = float(abs(z))

@@ -42,12 +42,12 @@ def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
 
 
 class Broker:
-    def __init__(self, users: dict[str, str] | None = None, tls: bool = False) -> None:
+    def __init__(self, users: dict[str, str] | None = None, tls: bool = False, port: int = 0) -> None:
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(exe).exists():
             raise BrokerError("mosquitto is not installed (apt-get install mosquitto)")
         self.dir = Path(tempfile.mkdtemp(prefix="symphony-mqtt-"))
-        self.port = free_port()
+        self.port = port or free_port()
         lines = [f"listener {self.port} 127.0.0.1", "max_queued_messages 0", "persistence false"]
         if users:
             pw = self.dir / "passwd"
@@ -64,6 +64,10 @@ class Broker:
             lines += [f"cafile {self.ca}", f"certfile {crt}", f"keyfile {key}"]
         conf = self.dir / "mosquitto.conf"
         conf.write_text("\n".join(lines) + "\n")
+        # started as root, mosquitto drops to the 'mosquitto' user, which must read these files
+        self.dir.chmod(0o755)
+        for f in self.dir.iterdir():
+            f.chmod(0o644)
         self.log = open(self.dir / "log.txt", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen([exe, "-c", str(conf)], stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
@@ -73,8 +77,11 @@ class Broker:
                 break
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.log.flush()
+                    lines = (self.dir / "log.txt").read_text(errors="replace").strip().splitlines()
                     self.stop()
-                    raise BrokerError("mosquitto did not start") from None
+                    why = lines[-1] if lines else "no log"
+                    raise BrokerError(f"mosquitto did not start ({why})") from None
                 time.sleep(0.05)
 
     def stop(self) -> None:

@@ -144,9 +144,11 @@ def run_receiver(config: dict, out: Output) -> None:
 
     def on_connect(c, _u, _flags, reason, _props):
         if reason.is_failure:
-            out.send("status", {"subscribed": False, "message": f"broker refused the connection ({reason})"})
+            out.send("status", {"subscribed": False, "refused": True,
+                                "message": f"broker refused the connection ({reason})"})
             return
         state["backoff"] = BACKOFF_MIN
+        out.send("status", {"refused": False})
         c.subscribe(config["topic"], qos=config["qos"])
 
     def on_subscribe(_c, _u, _mid, reasons, _props):
