@@ -170,3 +170,20 @@ def test_no_packet_lost_while_the_main_thread_is_cpu_bound(osc_source):
     got = np.sort(np.concatenate([c.v for c in chunks if c.participant == "p07"]))
     want = np.sort(np.concatenate([np.arange(8, dtype=np.float32) + k for k in range(7, n, 50)]))
     np.testing.assert_array_equal(got, want)  # every value, exactly
+
+
+def test_a_dead_receiver_is_reported_and_restarted(osc_source):
+    osc_source.poll(0.0)
+    osc_source._proc.kill()
+    osc_source._proc.wait()
+    with pytest.raises(Exception, match="receiver stopped"):
+        for _ in range(50):
+            osc_source.poll(0.1)
+            time.sleep(0.02)
+    assert osc_source.poll(0.2) == ([], [])  # backing off, not respawning every frame
+    osc_source._retry_at = 0.0
+    osc_source.poll(0.3)
+    port = osc_source.bound_port
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.sendto(message("/alcove/a1/p/p01/eda", 2.0).dgram, ("127.0.0.1", port))
+    assert [c.v.tolist() for c in _drain(osc_source, 1)] == [[2.0]]

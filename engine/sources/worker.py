@@ -50,6 +50,8 @@ class WorkerSource(Source):
         self._buf = bytearray()
         self._offset: float | None = None  # unix time minus show time
         self.received = 0  # valid samples delivered
+        self._retry_at = 0.0
+        self._backoff = 1.0
 
     def config(self) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -127,7 +129,15 @@ class WorkerSource(Source):
 
     def poll(self, now: float) -> tuple[list[Chunk], list[Event]]:
         if self._proc is None:
-            self.start()
+            if time.monotonic() < self._retry_at:
+                return [], []
+            try:
+                self.start()
+            except SourceError:
+                self._retry_at = time.monotonic() + self._backoff  # don't respawn every frame
+                self._backoff = min(30.0, self._backoff * 2)
+                raise
+            self._backoff = 1.0
         if self._offset is None:
             self._offset = time.time() - now
         chunks: list[Chunk] = []
@@ -140,6 +150,7 @@ class WorkerSource(Source):
             code = self._proc.returncode
             self._proc = None
             self.info = {}
+            self._retry_at = time.monotonic() + self._backoff
             raise SourceError(f"source '{self.kind}': receiver stopped (exit {code}); restarting")
         return chunks, events
 
