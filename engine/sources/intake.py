@@ -144,6 +144,11 @@ class Intake:
         self.participants: set[str] = set()
         self._streams: dict[tuple[str, str], _Stream] = {}
 
+    @staticmethod
+    def warm_up() -> None:
+        """Load the compiled check now, not when the first packet is waiting."""
+        _clean(np.zeros(2), np.zeros(2), 0.0, 1.0, -math.inf)
+
     def admit(self, participant: object, channel: object) -> bool:
         """Check the id and channel of a stream (counting a failure); True when usable."""
         if not isinstance(participant, str) or not isinstance(channel, str):

@@ -263,6 +263,9 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     kind, config = argv[0], json.loads(argv[1])
     out = Output(sys.stdout.fileno())
+    from engine.sources.intake import Intake
+
+    Intake.warm_up()
     if kind == "osc":
         from engine.sources.osc import run_receiver
     elif kind == "mqtt":
