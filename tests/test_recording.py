@@ -248,14 +248,16 @@ def test_csv_parser_fails_only_with_a_clear_error(text):
         assert np.all(np.isfinite(s.v)) and np.all(np.diff(s.t) >= 0)
 
 
-def test_cli_errors_are_one_line(tmp_path):
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    from engine.cli import main
+
     for args in (("inspect", str(tmp_path / "missing.xdf")), ("inspect", str(ROOT / "README.md")),
                  ("record", "--source", "synthetic", "-o", str(tmp_path / "no" / "x.xdf"), "--seconds", "1"),
                  ("record", "--source", "telepathy", "-o", str(tmp_path / "x.xdf"), "--seconds", "1")):
-        result = run_cli(*args)
-        assert result.returncode != 0
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("symphony: error: "), result.stderr
+        assert main(list(args)) != 0
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("symphony: error: "), lines
+    assert not (tmp_path / "x.xdf").exists()  # a source that cannot start leaves no file behind
 
 
 @pytest.mark.window

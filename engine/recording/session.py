@@ -32,13 +32,15 @@ def record_session(source: str, out: str | Path, seconds: float | None = None, s
     def _stop(*_: object) -> None:
         stop["flag"] = True
 
+    source_obj = open_source(source, seed=seed)  # a bad spec fails here, before any file exists
     old = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    recorder = Recorder(out, source)
+    recorder: Recorder | None = None
     clock = RealtimeClock(max_dt=1.0)
     t = 0.0
     next_report = 5.0
     try:
-        with open_source(source, seed=seed) as src:
+        with source_obj as src:
+            recorder = Recorder(out, source)
             recorder.mark(0.0, "record start")
             while not stop["flag"]:
                 tick = clock.tick()
@@ -58,9 +60,11 @@ def record_session(source: str, out: str | Path, seconds: float | None = None, s
                 time.sleep(max(0.0, (tick.index + 1) / POLL_HZ - clock_now(clock)))
             recorder.mark(t, "record stop")
     finally:
-        recorder.close()
+        if recorder is not None:
+            recorder.close()
         for s, handler in old.items():
             signal.signal(s, handler)
+    assert recorder is not None  # the with-block ran to its end
     return RecordStats(t, recorder.samples, recorder.events, len(recorder._streams))
 
 
