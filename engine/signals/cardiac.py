@@ -5,8 +5,10 @@ moving average of it with a long one (Elgendi's "blocks of interest"): where the
 rises above the long one (times a factor, plus a small offset) a block opens; the beat is the
 block's maximum, reported when the block closes. ECG: |slope| of the 0.5 Hz high-passed ECG,
 windows 0.1 s / 0.75 s, factor 1.5. PPG: squared positive part of the 0.5-8 Hz band-passed
-pulse, windows 0.111 s / 0.667 s. Both moving averages are causal: the short one is delayed to
-line up with the long one's centre, so beats are reported ~0.4 s late, never by looking ahead.
+pulse (a linear-phase FIR, so the pulse keeps its shape: IIR phase distortion split and merged
+beats on real recordings), windows 0.111 s / 0.667 s. Both moving averages are causal: the
+short one is delayed to line up with the long one's centre. Beats are therefore reported late
+(ECG ~0.4 s, PPG ~1.9 s, the FIR's delay included), with their true times, never by looking ahead.
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ class BlockBeats:
 
 
 class _Detector:
+    """Rate tracking and rebuilding shared by both detectors (filters depend on the rate)."""
+
     kind = ""
 
     def __init__(self) -> None:
@@ -74,7 +78,7 @@ class _Detector:
     def build(self, fs: float) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def feature(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+    def beats(self, t: np.ndarray, x: np.ndarray) -> list[float]:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def process(self, t: np.ndarray, x: np.ndarray) -> list[float]:
@@ -86,7 +90,7 @@ class _Detector:
                 self.peaks.last_beat, self.peaks.rr = old.last_beat, old.rr
         if self.peaks is None or self.rate.fs < 20.0:  # too slow to see a QRS or an upstroke
             return []
-        return self.peaks.process(t, self.feature(np.asarray(x, dtype=np.float64)))
+        return self.beats(t, np.asarray(x, dtype=np.float64))
 
     def heart_rate(self) -> float:
         return self.peaks.heart_rate() if self.peaks is not None else math.nan
@@ -101,16 +105,17 @@ class EcgBeats(_Detector):
         self.prev: float | None = None
         self.peaks = BlockBeats(fs, 0.1, 0.75, factor=1.5, offset=0.0, refractory=0.3, min_width=0.02)
 
-    def feature(self, x: np.ndarray) -> np.ndarray:
+    def beats(self, t: np.ndarray, x: np.ndarray) -> list[float]:
         y = self.hp(x)
         if y.size == 0:
-            return y
+            return []
         first = y[0] if self.prev is None else self.prev
         self.prev = float(y[-1])
-        g = np.empty_like(y)
+        g = np.empty_like(y)  # |slope| in mV/s
         g[0] = y[0] - first
         np.subtract(y[1:], y[:-1], out=g[1:])
-        return np.abs(g, out=g) * self.fs
+        assert self.peaks is not None
+        return self.peaks.process(t, np.abs(g, out=g) * self.fs)
 
 
 class PpgBeats(_Detector):
@@ -125,18 +130,12 @@ class PpgBeats(_Detector):
         self.peaks = BlockBeats(fd, 0.111, 0.667, factor=1.0, offset=0.02, refractory=0.3,
                                 min_width=0.111)
 
-    def process(self, t: np.ndarray, x: np.ndarray) -> list[float]:
-        if self.rate.update(t):
-            old = self.peaks
-            self.build(self.rate.fs)
-            if old is not None and self.peaks is not None:
-                self.peaks.last_beat, self.peaks.rr = old.last_beat, old.rr
-        if self.peaks is None or self.rate.fs < 20.0:
-            return []
-        td, xd = self.down(t, np.asarray(x, dtype=np.float64))
+    def beats(self, t: np.ndarray, x: np.ndarray) -> list[float]:
+        td, xd = self.down(t, x)
         if td.size == 0:
             return []
         y = np.maximum(self.bp(xd), 0.0)
+        assert self.peaks is not None
         return [b - self.delay for b in self.peaks.process(td, y * y)]
 
 

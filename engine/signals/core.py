@@ -165,13 +165,15 @@ class Signals:
                 det.process(t, v)  # type: ignore[attr-defined]
                 return  # ECG, when present, is the beat source
             for tb in det.process(t, v):  # type: ignore[attr-defined]
-                self._beat(st, tb, st.heart_rate())
+                self._beat(st, tb, st.heart_rate(), now)
         elif channel == "eda":
             for ts, amp in st.eda.process(t, v):
                 self._pending.append(Event(ts, "scr", st.id, amp))
 
-    def _beat(self, st: _State, tb: float, hr: float) -> None:
-        st.last_beat = max(st.last_beat, tb)
+    def _beat(self, st: _State, tb: float, hr: float, now: float) -> None:
+        # the event carries the beat's true time; the glow starts when it is known (detection
+        # trails the heart by the detector's latency, and a glow 0.4-2 s late would be invisible)
+        st.last_beat = max(st.last_beat, now)
         st.beats += 1
         self._pending.append(Event(tb, "beat", st.id, hr if math.isfinite(hr) else 0.0))
 
