@@ -5,6 +5,7 @@
     symphony record --source SRC -o session.xdf [--seconds S]
     symphony inspect FILE [--json]
     symphony list
+    symphony new NAME [--dir DIR]
 
 Usage errors and failures print one line (`symphony: error: ...`) and exit non-zero.
 """
@@ -100,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--json", action="store_true", help="print JSON")
 
     sub.add_parser("list", help="list scenes, monitors and source kinds")
+
+    new = sub.add_parser("new", help="write a commented starter scene that runs as is")
+    new.add_argument("name", help="scene name, a Python identifier (the file is NAME.py)")
+    new.add_argument("--dir", type=Path, metavar="DIR", help="folder to write to (default: scenes/)")
     return parser
 
 
@@ -199,8 +204,36 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    import keyword
+
+    from engine.paths import scene_dir
+
+    name = args.name
+    if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
+        raise CliError(f"scene name '{name}' must be a Python identifier not starting with '_' "
+                       "(letters, digits, underscores), e.g. morning_tide")
+    folder = args.dir
+    if folder is None:  # an installed engine's own scenes/ is inside the package: use ./scenes
+        folder = scene_dir() if "_data" not in scene_dir().parts else Path("scenes")
+        folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.py"
+    _check_writable(path)
+    if path.exists():
+        raise CliError(f"{path} already exists; pick another name or remove it first")
+    template = (Path(__file__).parent / "templates" / "starter_scene.py").read_text()
+    words = name.strip("_").split("_")
+    code = template.replace("StarterScene", "".join(w[:1].upper() + w[1:] for w in words) or "Scene_")
+    code = code.replace("Starter scene", " ".join(words).capitalize())  # title and docstring
+    with open(path, "x", encoding="utf-8") as f:  # "x": never overwrite, even in a race
+        f.write(code)
+    shown = name if path.resolve().parent == scene_dir().resolve() else str(path)
+    print(f"wrote {path}; try: python3 run_symphony.py show {shown}", file=sys.stderr)
+    return 0
+
+
 COMMANDS = {"render": cmd_render, "show": cmd_show, "record": cmd_record, "inspect": cmd_inspect,
-            "list": cmd_list}
+            "list": cmd_list, "new": cmd_new}
 
 
 def main(argv: list[str] | None = None) -> int:

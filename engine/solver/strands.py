@@ -37,13 +37,18 @@ class StrandSolver:
     max_substep = 1.0 / 60.0
 
     def __init__(self, bundles: int, strands_per_bundle: int, points: int, *, height: float = 4.0,
-                 ring_radius: float = 1.8, braid_radius: float = 0.8, seed: int = 0) -> None:
+                 ring_radius: float = 1.8, braid_radius: float = 0.8, seed: int = 0,
+                 origin=(0.0, 0.0, 0.0), axis=(0.0, 1.0, 0.0)) -> None:
         if bundles < 1 or strands_per_bundle < 1 or points < 2:
             raise ValueError("need at least one bundle, one strand and two points")
         self.bundles, self.strands_per_bundle, self.points = bundles, strands_per_bundle, points
         n = self.strands = bundles * strands_per_bundle
         rng = np.random.default_rng(seed)
         self.height, self.ring_radius, self.braid_radius = height, ring_radius, braid_radius
+        # placement: the layer's centre and the direction its strands grow, so several layers
+        # can stand side by side or lie along a line (braiding assumes the upright default)
+        self.origin = np.asarray(origin, F32).copy()
+        self.axis = np.asarray(axis, F32).copy()
         # per strand
         self.bundle_of = np.repeat(np.arange(bundles, dtype=np.int32), strands_per_bundle)
         k = np.tile(np.arange(strands_per_bundle), bundles)
@@ -120,6 +125,31 @@ class StrandSolver:
                       F32(self.height), F32(self.ring_radius), F32(self.braid_radius),
                       F32(self.braid_turns), F32(self.braid_phase), F32(self.rope_turns),
                       F32(self.bundle_turns))
+        self._place(self.tx, self.ty, self.tz)
+
+    def placement(self) -> np.ndarray | None:
+        """The 3×3 rotation taking +y to `axis`, or None when the layer stands upright."""
+        a = self.axis.astype(np.float64)
+        a = a / max(float(np.linalg.norm(a)), 1e-9)
+        if a[1] > 1.0 - 1e-7:
+            return None
+        if a[1] < -1.0 + 1e-7:
+            return np.diag([1.0, -1.0, -1.0])  # upside down: half a turn about x
+        v = np.array([a[2], 0.0, -a[0]])  # y × a
+        vx = np.array([[0.0, -v[2], v[1]], [v[2], 0.0, -v[0]], [-v[1], v[0], 0.0]])
+        return np.eye(3) + vx + vx @ vx / (1.0 + a[1])
+
+    def _place(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> None:
+        """Move points from the layer's own upright frame to `origin`, growing along `axis`
+        (a rigid motion after the target kernel: lengths and bends are unchanged)."""
+        rot = self.placement()
+        if rot is not None:
+            p = rot.astype(F32) @ np.stack((x, y, z))
+            x[:], y[:], z[:] = p[0], p[1], p[2]
+        if self.origin.any():
+            x += self.origin[0]
+            y += self.origin[1]
+            z += self.origin[2]
 
     def _rest_lengths(self) -> np.ndarray:
         """Segment length of each strand: a straight climb of height/(M-1) per segment plus
@@ -134,6 +164,7 @@ class StrandSolver:
         substeps = max(1, math.ceil(dt / self.max_substep - 1e-9))
         h = dt / substeps
         self._update_layout()
+        upright = self.placement() is None
         if field is not None:
             grid, r, inv = field.grid, field.resolution, field.inv_cell
             strength = F32(self.field_force * field.strength)
@@ -149,7 +180,7 @@ class StrandSolver:
                       self._field_scratch)
             constrain(self.x, self.y, self.z, self.strands, self.points, self.rest,
                       self.iterations, F32(self.bending), False)
-            if self.togetherness > 0.0 and self.separation > 0.0:
+            if self.togetherness > 0.0 and self.separation > 0.0 and upright:  # works in x/z
                 separate(self.x, self.z, self.strands, self.points, self.bundle_of, self.active,
                          self.radius, F32(self.separation), self._centroid, self._shift)
             constrain(self.x, self.y, self.z, self.strands, self.points, self.rest, 0, F32(0), True)

@@ -37,13 +37,15 @@ def _smoothstep(a: float, b: float, x: float) -> float:
 
 class SyntheticAlcove(Source):
     kind = "synthetic"
-    options = {"participants": int, "seed": int, "sync_period": float, "alcove": str, "glitch": float}
+    options = {"participants": int, "seed": int, "sync_period": float, "alcove": str, "glitch": float,
+               "alcoves": int}
     description = ("built-in generated Alcove (participants=N, seed=S, sync_period=seconds, "
-                   "glitch=P: dropouts, bursts, duplicates, out-of-order and garbage packets)")
+                   "glitch=P: dropouts, bursts, duplicates, out-of-order and garbage packets, "
+                   "alcoves=K: participants shared out among Alcoves a1..aK)")
 
     def __init__(
         self, participants: int = 8, seed: int = 0, sync_period: float = 30.0, alcove: str = "a1",
-        glitch: float = 0.0,
+        glitch: float = 0.0, alcoves: int = 0,
     ) -> None:
         if not 1 <= participants <= 256:
             raise SourceError("source 'synthetic': participants must be between 1 and 256")
@@ -51,6 +53,8 @@ class SyntheticAlcove(Source):
             raise SourceError("source 'synthetic': sync_period must be positive")
         if not 0.0 <= glitch <= 1.0:
             raise SourceError("source 'synthetic': glitch must be between 0 and 1")
+        if not 0 <= alcoves <= participants:
+            raise SourceError("source 'synthetic': alcoves must be between 0 and participants")
         self.glitch = Glitcher(seed, glitch, self.kind) if glitch > 0 else None
         self.rejects = self.glitch.rejects if self.glitch is not None else Rejects(self.kind)
         self.n = participants
@@ -58,6 +62,12 @@ class SyntheticAlcove(Source):
         self.sync_period = sync_period
         self.alcove = alcove
         self.ids = [f"p{i:02d}" for i in range(participants)]
+        # alcoves=K: consecutive participants share an Alcove (a1..aK); 0 leaves chunks untagged
+        self.alcove_of = {pid: f"a{i * alcoves // participants + 1}" if alcoves else ""
+                          for i, pid in enumerate(self.ids)}
+        # ...and hold their rituals staggered by half a period / K, so they sync at different times
+        self._stagger = (np.arange(participants) * alcoves // participants * sync_period / (2 * alcoves)
+                         if alcoves > 1 else None)
         self._rng = np.random.default_rng(seed)
         self._init_state()
         self._tick = 0
@@ -94,7 +104,8 @@ class SyntheticAlcove(Source):
     def _step(self, t: float, dt: float, beats: list[Event]) -> None:
         n, r = self.n, self._rng
         noise = r.standard_normal((6, n))
-        k = self.coupling(t)
+        k = self.coupling(t) if self._stagger is None else np.array([self.coupling(t + d) for d in
+                                                                      self._stagger])
         self.pacer += 2 * np.pi * 12.0 / 60.0 * dt
         self.phi += (self.omega + k * np.sin(self.pacer - self.phi)) * dt + 0.02 * noise[0] * math.sqrt(dt)
         self.omega += (-0.02 * (self.omega - 2 * np.pi * 14.0 / 60.0)) * dt
@@ -173,17 +184,22 @@ class SyntheticAlcove(Source):
                 glitched += self._glitch_tick(series, events[first_beat:], t)
                 series.clear()
         if self.glitch is not None:
+            for c in glitched:
+                c.alcove = self.alcove_of.get(c.participant, "")
             return glitched, events
 
         chunks: list[Chunk] = []
         for channel, (ts, vs) in series.items():
             t_arr = np.asarray(ts, dtype=np.float64)
             table = np.asarray(vs, dtype=np.float32)
-            chunks += [Chunk(pid, channel, t_arr, table[:, i]) for i, pid in enumerate(self.ids)]
+            chunks += [Chunk(pid, channel, t_arr, table[:, i], alcove=self.alcove_of[pid])
+                       for i, pid in enumerate(self.ids)]
         for ev in events:
             if ev.kind == "beat":
                 value = np.array([ev.value], np.float32)
-                chunks.append(Chunk(ev.participant or "", "heart_rate", np.array([ev.t]), value))
+                pid = ev.participant or ""
+                chunks.append(Chunk(pid, "heart_rate", np.array([ev.t]), value,
+                                    alcove=self.alcove_of.get(pid, "")))
         return chunks, events
 
     def _glitch_tick(self, series: dict, beats: list[Event], t: float) -> list[Chunk]:

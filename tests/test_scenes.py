@@ -1,0 +1,135 @@
+"""Every scene in scenes/ renders headless, from the synthetic Alcove and from a replayed real
+recording, without error and with lit, moving pictures; `new` writes a starter that renders;
+and the small engine additions the scenes stand on (layer placement, synthetic Alcoves)."""
+
+from __future__ import annotations
+
+import ast
+import bz2
+
+import numpy as np
+import pytest
+
+from engine.offline import render_array
+from engine.paths import scene_dir
+from engine.scene import list_scenes, load_scene_class
+from engine.solver import StrandSolver
+from engine.sources import open_source
+from tests.conftest import SHARED_DATA, run_cli
+
+SCENES = list_scenes()
+SIZE, FPS, FRAMES = (160, 90), 10.0, 30  # 3 s: quick, and long enough for breath and beats
+# the source that shows a scene's point: a glitchy feed for the microbiome, several Alcoves
+SYNTHETIC = {"microbiome_workshop": "synthetic:participants=5,glitch=0.05",
+             "wellness_network": "synthetic:participants=12,alcoves=4"}
+PYPHYSIO = SHARED_DATA / "pyphysio_medical_ecg_eda_bvp_resp_2048hz.txt.bz2"
+
+
+def assert_alive(frames: np.ndarray) -> None:
+    """Lit (not black), with some bright pixels, and changing over time."""
+    rgb = frames[..., :3].astype(np.float32)
+    assert np.isfinite(rgb).all()
+    assert rgb.mean() > 1.0, f"the picture is nearly black (mean {rgb.mean():.2f})"
+    assert (rgb.max(axis=-1) > 40).mean() > 0.005, "nothing glows"
+    late, early = rgb[-1], rgb[len(rgb) // 3]
+    assert np.abs(late - early).mean() > 0.3, "the picture does not move"
+
+
+@pytest.fixture(scope="module")
+def real_recording(tmp_path_factory) -> str:
+    """A CSV replay of four participants cut from the real pyphysio recording (ECG, EDA, PPG,
+    respiration at 2048 Hz, decimated to 256 Hz), each 25 s further into it. Made per run in a
+    temporary folder: the GPL file itself never enters the repository."""
+    if not PYPHYSIO.is_file():
+        pytest.skip("../shared/data is absent")
+    with bz2.open(PYPHYSIO, "rt") as f:
+        data = np.loadtxt(f, max_rows=(3 * 25 + 5) * 2048)
+    step, seconds = 8, 5
+    rows = seconds * 2048 // step
+    columns, names = [np.arange(rows) * step / 2048.0], ["time"]
+    for k in range(4):
+        part = data[k * 25 * 2048::step][:rows]
+        for c, channel in enumerate(("ecg", "eda", "ppg", "respiration")):
+            columns.append(part[:, c])
+            names.append(f"p{k:02d}/{channel}")
+    path = tmp_path_factory.mktemp("replay") / "pyphysio_four.csv"
+    np.savetxt(path, np.column_stack(columns), delimiter=",", header=",".join(names), comments="",
+               fmt="%.6g")
+    return f"replay:{path}"
+
+
+def test_the_five_scenes_are_there():
+    assert {"symphony", "microbiome_workshop", "chorus_alcove", "wellness_network",
+            "tapestry"} <= set(SCENES)
+
+
+@pytest.mark.parametrize("scene", SCENES)
+def test_scene_is_documented(scene):
+    path = scene_dir() / f"{scene}.py"
+    doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+    assert "Channels:" in doc, "the docstring says which channels the scene uses"
+    cls = load_scene_class(scene)
+    assert cls.title != "Untitled scene" and cls.params(), "a title and declared parameters"
+
+
+@pytest.mark.parametrize("scene", SCENES)
+def test_scene_renders_from_synthetic(scene):
+    assert_alive(render_array(scene, FRAMES, SIZE, FPS, source=SYNTHETIC.get(scene, "synthetic")))
+
+
+@pytest.mark.parametrize("scene", SCENES)
+def test_scene_renders_from_a_real_recording(scene, real_recording):
+    assert_alive(render_array(scene, FRAMES, SIZE, FPS, source=real_recording))
+
+
+# -- run_symphony.py new -----------------------------------------------------------------------
+def test_new_writes_a_starter_that_renders_and_never_overwrites(tmp_path):
+    res = run_cli("new", "morning_tide", "--dir", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    path = tmp_path / "morning_tide.py"
+    code = path.read_text()
+    assert "class MorningTide(Scene)" in code and 'title = "Morning tide"' in code
+    assert_alive(render_array(str(path), 20, SIZE, FPS))
+    path.write_text(code + "# mine\n")
+    again = run_cli("new", "morning_tide", "--dir", str(tmp_path))
+    assert again.returncode != 0 and "already exists" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1
+    assert path.read_text().endswith("# mine\n"), "the artist's file is untouched"
+
+
+@pytest.mark.parametrize("name", ["9lives", "my-scene", "class", "_hidden", "a.b"])
+def test_new_rejects_names_that_are_not_identifiers(tmp_path, name):
+    res = run_cli("new", name, "--dir", str(tmp_path))
+    assert res.returncode == 2
+    assert len(res.stderr.strip().splitlines()) == 1 and "identifier" in res.stderr
+    assert not any(tmp_path.iterdir())
+
+
+# -- engine additions the scenes use ------------------------------------------------------------
+def test_strand_layer_placement_is_a_rigid_motion():
+    """origin/axis move a layer (wellness_network's Alcoves, its threads, tapestry's loom)
+    without changing its strands: same shapes, moved and turned."""
+    upright = StrandSolver(3, 4, 16, seed=1)
+    moved = StrandSolver(3, 4, 16, seed=1, origin=(2.0, 1.0, -1.0))
+    lying = StrandSolver(3, 4, 16, seed=1, origin=(2.0, 1.0, -1.0), axis=(1.0, 0.0, 0.0))
+    for _ in range(20):
+        for s in (upright, moved, lying):
+            s.step(1 / 30)
+    np.testing.assert_allclose(moved.x, upright.x + 2.0, atol=1e-4)
+    np.testing.assert_allclose(moved.y, upright.y + 1.0, atol=1e-4)
+    np.testing.assert_allclose(moved.z, upright.z - 1.0, atol=1e-4)
+    # lying along +x: the upright layer turned (+y → +x) and moved, roots at x = 2 - height/2
+    turned = lying.placement() @ np.stack((upright.x, upright.y, upright.z))
+    np.testing.assert_allclose(lying.x, turned[0] + 2.0, atol=1e-3)
+    np.testing.assert_allclose(lying.y, turned[1] + 1.0, atol=1e-3)
+    np.testing.assert_allclose(lying.z, turned[2] - 1.0, atol=1e-3)
+    np.testing.assert_allclose(lying.x[:lying.strands], 2.0 - lying.height / 2, atol=1e-4)
+
+
+def test_synthetic_alcoves_tag_participants():
+    src = open_source("synthetic:participants=6,alcoves=3")
+    chunks, _ = src.poll(1.0)
+    tags = {c.participant: c.alcove for c in chunks}
+    assert tags == {"p00": "a1", "p01": "a1", "p02": "a2", "p03": "a2", "p04": "a3", "p05": "a3"}
+    plain, _ = open_source("synthetic:participants=6").poll(1.0)
+    assert {c.alcove for c in plain} == {""}, "without alcoves= chunks stay untagged"
