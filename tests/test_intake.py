@@ -123,3 +123,15 @@ def test_spec_parsing_never_fails_with_anything_but_a_source_error(spec):
     except SourceError:
         return
     assert isinstance(kind, str) and all(isinstance(v, str) for v in options.values())
+
+
+def test_a_full_cap_makes_room_by_forgetting_idle_ids():
+    clock = [0.0]
+    it = Intake(Rejects("cap"), max_participants=2, idle_forget=60.0, clock=lambda: clock[0])
+    assert it.add("p1", "eda", [1.0], [2.0]) and it.add("p2", "eda", [1.0], [2.0])
+    assert it.add("p3", "eda", [1.0], [2.0]) == []  # full
+    clock[0] = 30.0
+    assert it.add("p2", "eda", [2.0], [2.0])  # p2 is still active
+    clock[0] = 70.0
+    assert it.add("p3", "eda", [3.0], [2.0])  # p1 has been idle 70 s: forgotten, p3 takes the place
+    assert it.participants == {"p2", "p3"} and it.rejects.counts["participant_cap"] == 1

@@ -135,9 +135,14 @@ class Intake:
     """Turns raw (participant, channel, times, values) into clean chunks, per the table above."""
 
     def __init__(self, rejects: Rejects, max_participants: int = 256, reorder_window: float = 2.0,
-                 max_samples: int = 65536, max_recent: int = 8192) -> None:
+                 max_samples: int = 65536, max_recent: int = 8192, idle_forget: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.rejects = rejects
         self.max_participants = max_participants
+        self.idle_forget = idle_forget  # a full cap makes room by forgetting ids idle this long
+        self._clock = clock
+        self._seen: dict[str, float] = {}
+        self._next_sweep = -math.inf
         self.reorder_window = reorder_window
         self.max_samples = max_samples
         self.max_recent = max_recent
@@ -158,18 +163,30 @@ class Intake:
             if not valid_participant_id(participant):
                 self.rejects.add("bad_participant")
                 return False
-            if len(self.participants) >= self.max_participants:
+            if len(self.participants) >= self.max_participants and not self._sweep():
                 self.rejects.add("participant_cap")
                 return False
-            self.participants.add(participant)  # type: ignore[arg-type]
+            self.participants.add(participant)
+        self._seen[participant] = self._clock()
         if channel not in CHANNELS:
             self.rejects.add("unknown_channel")
             return False
         return True
 
+    def _sweep(self) -> bool:
+        """Forget ids idle for `idle_forget` seconds (at most once a second); True if room was made."""
+        now = self._clock()
+        if now < self._next_sweep:
+            return False
+        self._next_sweep = now + 1.0
+        for pid in [p for p, seen in self._seen.items() if now - seen >= self.idle_forget]:
+            self.forget(pid)
+        return len(self.participants) < self.max_participants
+
     def forget(self, participant: str) -> None:
         """Release a participant who left, so the cap counts only those present."""
         self.participants.discard(participant)
+        self._seen.pop(participant, None)
         for key in [k for k in self._streams if k[0] == participant]:
             del self._streams[key]
 
