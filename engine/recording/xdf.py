@@ -3,8 +3,10 @@
 File: the magic `XDF:` then chunks, each `[NumLengthBytes][Length][Tag u16][Content]`, with
 Length counting the tag and content. Tags: 1 FileHeader (XML), 2 StreamHeader (StreamId u32 +
 XML), 3 Samples (StreamId + varlen count + per sample: TimestampBytes u8 (8), f64 stamp,
-values), 5 Boundary (a fixed 16-byte UUID that readers scan for after damage), 6 StreamFooter.
-Multi-byte numbers are little-endian.
+values), 4 ClockOffset (StreamId, collection time, offset: all timestamps here are already on
+one clock, so the offset is 0, written every 5 s of data as LabRecorder does, which keeps
+pyxdf's clock synchronisation quiet and exact), 5 Boundary (a fixed 16-byte UUID that readers
+scan for after damage), 6 StreamFooter. Multi-byte numbers are little-endian.
 
 Crash safety: everything is written with single `os.write` calls of whole chunks on an
 unbuffered file, so a process killed at any instant leaves a file that ends on a chunk
@@ -24,6 +26,7 @@ import numpy as np
 FILE_HEADER, STREAM_HEADER, SAMPLES, CLOCK_OFFSET, BOUNDARY, STREAM_FOOTER = 1, 2, 3, 4, 5, 6
 BOUNDARY_UUID = bytes([0x43, 0xA5, 0x46, 0xDC, 0xCB, 0xF5, 0x41, 0x0F,
                        0xB3, 0x0E, 0xD5, 0x46, 0x73, 0x83, 0xCB, 0xE4])
+OFFSET_EVERY = 5.0  # seconds of data between ClockOffset chunks
 NUMERIC = {"float32": "<f4", "double64": "<f8", "int32": "<i4", "int16": "<i2", "int8": "i1"}
 
 
@@ -73,7 +76,7 @@ class XdfWriter:
                     "nominal_srate": nominal_srate, "channel_format": channel_format,
                     "source_id": f"symphony-{sid}", "created_at": 0, "desc": desc or {}}
             self._streams[sid] = {"format": channel_format, "channels": channels, "count": 0,
-                                  "first": None, "last": None}
+                                  "first": None, "last": None, "offset_at": None}
             body = '<?xml version="1.0"?>' + xml("info", info)
             self._pending.append(chunk(STREAM_HEADER, struct.pack("<I", sid) + body.encode()))
             return sid
@@ -108,6 +111,9 @@ class XdfWriter:
             st["first"] = first if st["first"] is None else min(st["first"], first)
             st["last"] = last if st["last"] is None else max(st["last"], last)
             self._pending.append(chunk(SAMPLES, struct.pack("<I", sid) + varlen(n) + body))
+            if st["offset_at"] is None or st["last"] - st["offset_at"] >= OFFSET_EVERY:
+                st["offset_at"] = st["last"]
+                self._pending.append(chunk(CLOCK_OFFSET, struct.pack("<Idd", sid, st["last"], 0.0)))
 
     def flush(self) -> int:
         """Write everything pending (whole chunks, then a boundary); returns bytes written."""
