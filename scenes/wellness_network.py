@@ -50,6 +50,7 @@ class WellnessNetwork(Scene):
 
     def setup(self) -> None:
         self.field = FlowField(resolution=32, extent=12.0, seed=self.seed, scale=3.0, noise=0.8)
+        # every layer exists from the start; update() picks those simulated and drawn
         self.crowns: list[StrandLayer] = []
         self.dust: list[ParticleLayer] = []
         for k in range(MAX_ALCOVES):
@@ -71,7 +72,6 @@ class WellnessNetwork(Scene):
             sv.radius[:] = 0.05
             sv.bundle_turns = 4.0  # a twisted rope of light
             sv.spin[:] = 1.5
-            thread.visible = False
             setattr(self, f"thread{i}{j}", thread)
             self.threads[(i, j)] = thread
         self.seats: dict[str, tuple[str, int, int]] = {}  # participant → (alcove, cluster, bundle)
@@ -125,14 +125,12 @@ class WellnessNetwork(Scene):
         # each Alcove's own synchrony and mean breathing phase, as one complex number
         phase = {k: self.rhythm(frame, members[k]) for k in order}
         self.place(order, frame.dt)
-        for k in range(MAX_ALCOVES):  # each Alcove braids when its own members breathe together
-            self.dust[k].visible = k in members
-            if k in members:
-                self.crowns[k].togetherness = smoothstep(0.5, 0.95, abs(phase[k]))
+        for k in order:  # each Alcove braids when its own members breathe together
+            self.crowns[k].togetherness = smoothstep(0.5, 0.95, abs(phase[k]))
+        # only the Alcoves present and the threads between them are simulated and drawn
+        self.layers[:] = [layer for k in order for layer in (self.crowns[k], self.dust[k])]
         for (i, j), thread in self.threads.items():
             if i not in members or j not in members:
-                thread.visible = False
-                thread.solver.active[0] = 0.0
                 continue
             # shared: both in step with themselves, and with each other
             agree = 0.5 + 0.5 * math.cos(cmath.phase(phase[i]) - cmath.phase(phase[j]))
@@ -173,5 +171,4 @@ class WellnessNetwork(Scene):
         sv.axis[:] = (b - a) / length
         sv.height = length
         sv.rest[:] = length / (sv.points - 1)
-        sv.active[0] = 1.0
-        thread.visible = True
+        self.layers.append(thread)

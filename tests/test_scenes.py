@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import bz2
+import re
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from engine.paths import scene_dir
 from engine.scene import list_scenes, load_scene_class
 from engine.solver import StrandSolver
 from engine.sources import open_source
-from tests.conftest import SHARED_DATA, run_cli
+from tests.conftest import ROOT, SHARED_DATA, run_cli
 
 SCENES = list_scenes()
 SIZE, FPS, FRAMES = (160, 90), 10.0, 30  # 3 s: quick, and long enough for breath and beats
@@ -80,6 +81,25 @@ def test_scene_renders_from_synthetic(scene):
 @pytest.mark.parametrize("scene", SCENES)
 def test_scene_renders_from_a_real_recording(scene, real_recording):
     assert_alive(render_array(scene, FRAMES, SIZE, FPS, source=real_recording))
+
+
+# -- the guide's worked examples run as printed ------------------------------------------------
+def guide_examples() -> dict[str, str]:
+    """The complete scene files in docs/scenes.md (code blocks starting `# example: NAME.py`)."""
+    text = (ROOT / "docs" / "scenes.md").read_text()
+    blocks = re.findall(r"```python\n# example: (\w+\.py)\n(.*?)```", text, re.DOTALL)
+    return dict(blocks)
+
+
+def test_the_guide_has_three_worked_examples():
+    assert len(guide_examples()) == 3
+
+
+@pytest.mark.parametrize("name", sorted(guide_examples()))
+def test_guide_example_renders(name, tmp_path):
+    path = tmp_path / name
+    path.write_text(guide_examples()[name])
+    assert_alive(render_array(str(path), 20, SIZE, FPS, source="synthetic:glitch=0.05"))
 
 
 # -- run_symphony.py new -----------------------------------------------------------------------
