@@ -9,7 +9,8 @@ to the bottom over `session_minutes`, so the cloth grows row by row: the top is 
 the session, the bottom its end. Someone who leaves keeps their place in the cloth: their
 living thread goes dark, their stitches stay, faintly. Short trails (post.trails) let the
 moving threads smear light like a shuttle; a still camera, swaying slowly, and a low
-exposure keep the accumulating cloth from burning out. Stitches survive live reloads.
+exposure keep the accumulating cloth from burning out. The cloth survives live reloads (the
+people present then get fresh threads).
 
 Channels: respiration (breath: thread swell), heart beats (thread flash), group synchrony
 (plait), group mean heart_rate (how far threads sway in the flow, bound), joins and leaves.
@@ -65,6 +66,8 @@ class Tapestry(Scene):
         p.y[:] = 1e4  # unborn stitches wait far outside the view
         p.spawns[:] = 1  # so each is born with its full life, not part-way through
         self.arrivals: dict[str, int] = {}  # participant → thread, in order of arrival
+        self.next_thread = 0
+        self.fresh = True
         self.bind("sway", "heart_rate", (60.0, 95.0), (0.25, 1.0))
         self.camera.distance = 7.0
         self.camera.elevation = 0.0
@@ -76,23 +79,45 @@ class Tapestry(Scene):
         p.life_min, p.life_max = 0.95 * life, 1.05 * life
         p.speed = 0.2 / life  # the cloth ripples a little in the flow over a session, no more
 
+    @staticmethod
+    def colour(b: int) -> np.ndarray:
+        """Thread b's colour: hues a golden angle apart, so neighbours in time differ."""
+        return hue(GOLDEN * b + 0.55)
+
+    def remember(self) -> None:
+        """After a live reload the cloth is carried over but the book of arrivals is not:
+        every thread that still has stitches keeps them (as a memory), newcomers and the
+        people present get fresh threads."""
+        p = self.cloth.solver
+        owners = np.unique(p.owner[(p.spawns > 1) & (p.fade > 0)])  # born, and still there
+        for b in owners:
+            self.loom.solver.active[b] = 1.0
+            self.loom.color[b] = 0.35 * self.colour(int(b))
+            self.loom.glow[b] = 0.0
+        self.next_thread = int(owners.max()) + 1 if owners.size else 0
+
     def update(self, frame: Frame) -> None:
         loom, sv = self.loom, self.loom.solver
+        if self.fresh:
+            self.remember()
+            self.fresh = False
         here = set()
         for p in frame.participants:
-            if p.id not in self.arrivals and len(self.arrivals) < THREADS:
-                b = self.arrivals[p.id] = len(self.arrivals)
-                loom.color[b] = hue(GOLDEN * b + 0.55)
-                sv.active[b] = 1.0
             b = self.arrivals.get(p.id)
-            if b is None or p.stale:
+            if b is None and self.next_thread < THREADS:
+                b = self.arrivals[p.id] = self.next_thread
+                self.next_thread += 1
+            if b is None:
                 continue
             here.add(b)
+            sv.active[b] = 1.0
+            loom.color[b] = self.colour(b)
+            loom.glow[b] = 0.0 if p.stale else 0.8 + 1.2 * p.beat
             sv.radius[b] = 0.035 + 0.02 * p.breath
-            loom.glow[b] = 0.8 + 1.2 * p.beat
-        for b in set(self.arrivals.values()) - here:  # gone: the thread darkens, stitches stay
-            loom.glow[b] = 0.0
-            loom.color[b] *= 0.995 if loom.color[b].max() > 0.3 else 1.0
+        for b in np.flatnonzero(sv.active):  # gone: the thread goes dark, its stitches stay, faint
+            if b not in here:
+                loom.glow[b] = 0.0
+                loom.color[b] = np.maximum(loom.color[b] * 0.995, 0.35 * self.colour(int(b)))
         self.weave = 0.8 * max(0.0, (frame.group.synchrony - 0.4) / 0.6)
         loom.togetherness = self.weave
         sv.field_force = self.sway

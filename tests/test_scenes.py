@@ -11,9 +11,12 @@ import re
 import numpy as np
 import pytest
 
+from engine.clock import FixedClock
 from engine.offline import render_array
 from engine.paths import scene_dir
-from engine.scene import list_scenes, load_scene_class
+from engine.reload import carry_state
+from engine.runtime import Show
+from engine.scene import create_scene, list_scenes, load_scene_class
 from engine.solver import StrandSolver
 from engine.sources import open_source
 from tests.conftest import ROOT, SHARED_DATA, run_cli
@@ -81,6 +84,24 @@ def test_scene_renders_from_synthetic(scene):
 @pytest.mark.parametrize("scene", SCENES)
 def test_scene_renders_from_a_real_recording(scene, real_recording):
     assert_alive(render_array(scene, FRAMES, SIZE, FPS, source=real_recording))
+
+
+def test_tapestry_keeps_its_cloth_across_a_live_reload():
+    """The record of a session must survive an edit: stitches and their threads' colours."""
+    scene = create_scene("tapestry")
+    show = Show(scene, open_source("synthetic:participants=4"), FixedClock(10))
+    for _ in range(40):
+        show.advance()
+    p = scene.cloth.solver
+    born = (p.spawns > 1) & (p.fade > 0)
+    assert born.sum() > 100 and set(np.unique(p.owner[born])) == {0, 1, 2, 3}
+    fresh = create_scene("tapestry")
+    assert {"loom", "cloth"} <= set(carry_state(scene, fresh))
+    show.scene = fresh
+    show.advance()
+    q = fresh.cloth.solver
+    np.testing.assert_allclose(q.x[born], p.x[born], atol=1e-3)  # stitches barely drift
+    assert fresh.loom.solver.active[:4].all() and fresh.loom.color[:4].max() > 0.1
 
 
 # -- the guide's worked examples run as printed ------------------------------------------------
