@@ -58,9 +58,9 @@ class ChorusAlcove(Scene):
         # calm is read from the group: a low heart rate and quiet skin, each its own parameter
         self.bind("heart_calm", "heart_rate", (95.0, 60.0), curve="smooth")
         self.bind("skin_calm", "eda_phasic", (0.5, 0.0), curve="ease_in")
-        self.camera.distance = 8.5
-        self.camera.elevation = 26.0  # from a little above: the circle of voices reads as a ring
-        self.camera.target[1] = -0.2
+        self.camera.distance = 8.0
+        self.camera.elevation = 24.0  # from a little above: the circle of voices reads as a ring
+        self.camera.target[1] = 0.0
 
     @property
     def calm(self) -> float:
