@@ -130,25 +130,56 @@ def advect(g, ox, oy, oz, r, inv_cell, dt, keep, ng, noise_offset, noise):
     """Semi-Lagrangian advection (Stam): each node takes the velocity found one step
     upstream, decayed by `keep` (bounded energy) and stirred by the curl noise scrolled by
     noise_offset. Interleaved grid in; separate component arrays out, for the projection.
+
+    The scroll is the same for every node, so the noise is blended from the same 8 neighbours
+    with the same weights everywhere: no per-node cell search for it.
     """
     cell = ONE / inv_cell
     half = HALF * F32(r)
-    nx, ny, nz = noise_offset[0], noise_offset[1], noise_offset[2]
-    s = noise * dt
+    m = r - 1
+    gx = noise_offset[0] * inv_cell
+    gy = noise_offset[1] * inv_cell
+    gz = noise_offset[2] * inv_cell
+    sx0, sy0, sz0 = np.floor(gx), np.floor(gy), np.floor(gz)
+    fx, fy, fz = gx - sx0, gy - sy0, gz - sz0
+    ix, iy, iz = np.int64(sx0), np.int64(sy0), np.int64(sz0)
+    w000 = (ONE - fx) * (ONE - fy) * (ONE - fz) * noise * dt
+    w100 = fx * (ONE - fy) * (ONE - fz) * noise * dt
+    w010 = (ONE - fx) * fy * (ONE - fz) * noise * dt
+    w110 = fx * fy * (ONE - fz) * noise * dt
+    w001 = (ONE - fx) * (ONE - fy) * fz * noise * dt
+    w101 = fx * (ONE - fy) * fz * noise * dt
+    w011 = (ONE - fx) * fy * fz * noise * dt
+    w111 = fx * fy * fz * noise * dt
     for z in prange(r):
         pz = (F32(z) - half) * cell
+        z0 = ((z + iz) & m) * r * r
+        z1 = ((z + iz + 1) & m) * r * r
         for y in range(r):
             py = (F32(y) - half) * cell
+            y0 = ((y + iy) & m) * r
+            y1 = ((y + iy + 1) & m) * r
             base = (z * r + y) * r
             for x in range(r):
                 px = (F32(x) - half) * cell
                 k = base + x
                 ux, uy, uz = sample_field(g, r, inv_cell, px - dt * g[4 * k],
                                           py - dt * g[4 * k + 1], pz - dt * g[4 * k + 2])
-                sx, sy, sz = sample_field(ng, r, inv_cell, px + nx, py + ny, pz + nz)
-                ox[k] = ux * keep + s * sx
-                oy[k] = uy * keep + s * sy
-                oz[k] = uz * keep + s * sz
+                x0 = ((x + ix) & m)
+                x1 = ((x + ix + 1) & m)
+                a, b, c, d = 4 * (z0 + y0), 4 * (z0 + y1), 4 * (z1 + y0), 4 * (z1 + y1)
+                e, f = 4 * x0, 4 * x1
+                for comp in range(3):
+                    n = (w000 * ng[a + e + comp] + w100 * ng[a + f + comp]
+                         + w010 * ng[b + e + comp] + w110 * ng[b + f + comp]
+                         + w001 * ng[c + e + comp] + w101 * ng[c + f + comp]
+                         + w011 * ng[d + e + comp] + w111 * ng[d + f + comp])
+                    if comp == 0:
+                        ox[k] = ux * keep + n
+                    elif comp == 1:
+                        oy[k] = uy * keep + n
+                    else:
+                        oz[k] = uz * keep + n
 
 
 @njit(parallel=True, cache=True, fastmath=True)
