@@ -149,20 +149,27 @@ class ParticleDrawer:
         prog["u_intensity"].value = layer.intensity
         self.vao.get().render(moderngl.POINTS, vertices=layer.solver.count)
 
-    def _draw_splat(self, view: np.ndarray, proj: np.ndarray, size: tuple[int, int]) -> None:
+    def splat_image(self, view: np.ndarray, proj: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """This view's particle light as an (h, w, 4) float32 image, bottom row first."""
         key = (int(size[0]), int(size[1]))
         entry = self._splatters.get(key)
         if entry is None:
-            tex = self.ctx.texture(key, 3, dtype="f4")
+            tex = self.ctx.texture(key, 4, dtype="f4")
             tex.filter = moderngl.NEAREST, moderngl.NEAREST
             entry = self._splatters[key] = (Splatter(key), tex)
-        splatter, tex = entry
+        splatter = entry[0]
         layer, p = self.layer, self.layer.solver
         # the same light per particle as a GL point of this size: (1 - r²)² over its disc
         wanted = layer.size * size[1] / 1080.0
         energy = math.pi * wanted * wanted / 12.0 * layer.intensity
         np.multiply(self.palette.rgba[:, :3], self.palette.alpha[:, None], out=self._rgb)
-        image = splatter.splat(view @ proj, p.x, p.y, p.z, p.fade, p.tint, p.owner, self._rgb, energy)
+        return splatter.splat(view @ proj, p.x, p.y, p.z, p.fade, p.tint, p.owner, self._rgb, energy)
+
+    def _draw_splat(self, view: np.ndarray, proj: np.ndarray, size: tuple[int, int]) -> None:
+        """Add the splat image into the current target (when it could not be the target's
+        starting contents: see Renderer.render_view)."""
+        image = self.splat_image(view, proj, size)
+        tex = self._splatters[(int(size[0]), int(size[1]))][1]
         tex.write(image)
         tex.use(0)
         self.splat_handle.program["u_splat"].value = 0

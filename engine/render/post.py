@@ -52,17 +52,19 @@ class _FullscreenPass:
 
 
 class Bloom:
-    """Threshold at half resolution, blur down a pyramid of halvings, add back up."""
+    """Threshold at half resolution (quarter on software GL), blur down a pyramid of halvings,
+    add back up."""
 
     def __init__(self, ctx: moderngl.Context, shaders: ShaderCache, size: tuple[int, int],
-                 levels: int) -> None:
+                 levels: int, quarter: bool = False) -> None:
         self.ctx = ctx
-        self.prefilter = _FullscreenPass(shaders, "bloom_prefilter.glsl")
+        self.prefilter = _FullscreenPass(shaders, "bloom_prefilter.glsl",
+                                         {"QUARTER": 1} if quarter else None)
         self.down = _FullscreenPass(shaders, "bloom_down.glsl")
         self.up = _FullscreenPass(shaders, "bloom_up.glsl")
         self.levels: list[tuple[moderngl.Texture, moderngl.Framebuffer]] = []
-        w, h = size
-        for _ in range(max(1, levels)):
+        w, h = (size[0] // 2, size[1] // 2) if quarter else size
+        for _ in range(max(1, levels - int(quarter))):
             w, h = max(1, w // 2), max(1, h // 2)
             tex = ctx.texture((w, h), 4, dtype="f2")
             tex.repeat_x = tex.repeat_y = False

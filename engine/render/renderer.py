@@ -15,7 +15,7 @@ from pathlib import Path
 import moderngl
 import numpy as np
 
-from engine.render.drawers import DRAWERS
+from engine.render.drawers import DRAWERS, ParticleDrawer
 from engine.render.post import Bloom, Composite, Trails
 from engine.render.shaders import ShaderCache
 
@@ -102,10 +102,12 @@ class Renderer:
         key = (int(size[0]), int(size[1]), bloom_levels)
         vb = self._views.get(key)
         if vb is None:
-            hdr = self.ctx.texture(key[:2], 4, dtype="f2")
+            # float32 on software GL: CPU-splatted particles upload into it directly
+            hdr = self.ctx.texture(key[:2], 4, dtype="f4" if self.software else "f2")
             hdr.repeat_x = hdr.repeat_y = False
             vb = self._views[key] = ViewBuffers(hdr, self.ctx.framebuffer([hdr]),
-                                                Bloom(self.ctx, self.shaders, key[:2], bloom_levels))
+                                                Bloom(self.ctx, self.shaders, key[:2], bloom_levels,
+                                                      quarter=self.software))
         return vb
 
     def render_view(self, scene, view: np.ndarray, proj: np.ndarray, target: moderngl.Framebuffer,
@@ -118,12 +120,21 @@ class Renderer:
         size = (viewport[2], viewport[3])
         vb = self.view_buffers(size, post.bloom_levels)
         vb.fbo.use()
-        vb.fbo.clear(*scene.background, 0.0)
+        drawers = [self._drawer(layer) for layer in scene.layers if layer.visible]
+        # light adds up (additive blending), so order does not matter: on a black background
+        # the first CPU-splatted particle layer *is* the starting image, uploaded in place of
+        # a clear and an extra full-screen pass
+        first = next((d for d in drawers if isinstance(d, ParticleDrawer) and d.path == "splat"),
+                     None)
+        if first is not None and vb.hdr.dtype == "f4" and not any(scene.background):
+            vb.hdr.write(first.splat_image(view, proj, size))
+            drawers.remove(first)
+        else:
+            vb.fbo.clear(*scene.background, 0.0)
         ctx.enable(moderngl.BLEND | moderngl.PROGRAM_POINT_SIZE)
-        ctx.blend_func = moderngl.ONE, moderngl.ONE  # light adds up: additive blending
-        for layer in scene.layers:
-            if layer.visible:
-                self._drawer(layer).draw(view, proj, size)
+        ctx.blend_func = moderngl.ONE, moderngl.ONE
+        for drawer in drawers:
+            drawer.draw(view, proj, size)
         if post.trails > 0.0:
             key = (size, view_index)
             trails = self._trails.get(key)

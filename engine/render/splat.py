@@ -22,7 +22,7 @@ class Splatter:
         w, h = size
         self.size = size
         self.bands = max(1, get_num_threads())
-        self.out = np.zeros((h, w, 3), F32)
+        self.out = np.zeros((h, w, 4), F32)  # RGBA: uploads straight into an RGBA32F target
         self._pixel = np.zeros(0, np.int64)
         self._light = np.zeros(0, F32)
 
@@ -61,9 +61,9 @@ def _project(x, y, z, fade, tint, m, w, h, pixel, light, energy):
 
 @njit(parallel=True, cache=True, fastmath=True)
 def _accumulate(pixel, light, owner, palette, out, bands):
-    h, w, _ = out.shape
+    h, w, c = out.shape
     rows = (h + bands - 1) // bands
-    flat = out.reshape(h * w, 3)
+    flat = out.reshape(h * w, c)
     for band in prange(bands):
         lo = band * rows * w
         hi = min(h, (band + 1) * rows) * w
