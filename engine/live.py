@@ -76,7 +76,7 @@ def run_show(scene_ref: str, source: str = "synthetic", size: tuple[int, int] = 
                         renderer.resize(fb_size)
                         renderer.render(show.scene, target=screen)
                     except Exception as exc:  # noqa: BLE001 - keep the show alive
-                        show._guard("render", drawn, _raise, exc)
+                        show.report("render", drawn, exc)
                     errors = _operator_errors(show, reloader, shader_errors)
                     hud.draw(screen, _status(show, frame_ms), errors)
                 drawn += 1
@@ -117,10 +117,6 @@ class LiveState:
     def pixels(self) -> np.ndarray:
         """The window's current image, (h, w, 4) uint8, top row first."""
         return read_screen(self.window)
-
-
-def _raise(exc: Exception) -> None:
-    raise exc
 
 
 def _operator_errors(show: Show, reloader: SceneReloader, shader_errors: list[str]) -> list[str]:

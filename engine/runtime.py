@@ -52,12 +52,16 @@ class Show:
         try:
             return fn(*args)
         except Exception as exc:  # noqa: BLE001 - a live show must keep drawing
-            self.error_count += 1
-            msg = f"{stage}: {describe_exception(exc)}"
-            if not self.errors or self.errors[-1].message != msg:
-                log.error("%s", msg)
-            self.errors.append(ShowError(stage, msg, index))
+            self.report(stage, index, exc)
             return None
+
+    def report(self, stage: str, index: int, exc: BaseException) -> None:
+        """Count, log (once per distinct message in a row) and keep an error for the operator."""
+        self.error_count += 1
+        msg = f"{stage}: {describe_exception(exc)}"
+        if not self.errors or self.errors[-1].message != msg:
+            log.error("%s", msg)
+        self.errors.append(ShowError(stage, msg, index))
 
     def advance(self) -> Frame:
         tick = self.clock.tick()

@@ -40,6 +40,7 @@ class ParticleSolver:
         self.jitter = 0.06
         self.life_min, self.life_max = 2.0, 6.0
         self._emitters = np.zeros(0, np.int32)
+        self._mask: np.ndarray | None = None
 
     def step(self, dt: float, field: FlowField, strands) -> None:
         """Advance by dt; dead particles respawn on a random point of an active strand."""
@@ -52,10 +53,12 @@ class ParticleSolver:
                 strands.z, strands.strands, strands.points)
 
     def _update_emitters(self, strands) -> None:
-        active = strands.active[strands.bundle_of] > 0
-        if len(self._emitters) != int(active.sum()) or not np.array_equal(
-                self._emitters, np.flatnonzero(active)):
-            self._emitters = np.flatnonzero(active).astype(np.int32)
+        # the emitter list changes only when a bundle comes or goes: compare the small
+        # per-bundle mask each frame, rebuild the per-strand list only then
+        mask = strands.active > 0
+        if self._mask is None or not np.array_equal(mask, self._mask):
+            self._mask = mask
+            self._emitters = np.flatnonzero(mask[strands.bundle_of]).astype(np.int32)
 
     @property
     def alive_fraction(self) -> float:
