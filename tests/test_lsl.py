@@ -61,7 +61,8 @@ def test_streams_map_to_participants_and_arrive_with_lsl_timestamps(outlets):
         physio.push_chunk(np.hstack([x, 2 * x]))
         markers.push_sample(['{"kind": "operator", "action": "lights down"}'])
         got, events, start = [], [], time.monotonic()
-        while sum(c.v.size for c in got) < 150 and time.monotonic() - start < 10:
+        # the marker stream is a separate inlet: wait for it as well as for the samples
+        while (sum(c.v.size for c in got) < 150 or not events) and time.monotonic() - start < 10:
             chunks, evs = src.poll(time.monotonic() - start)
             got += chunks
             events += evs
