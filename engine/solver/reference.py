@@ -82,12 +82,32 @@ def field_step(field, dt: float) -> np.ndarray:
 
 
 # -- particles ---------------------------------------------------------------------------
+def cell_polynomial(grid: np.ndarray, r: int, inv_cell: float, px, py, pz):
+    """The trilinear polynomial of each point's cell: a function of fractions (tx, ty, tz)
+    that may lie outside [0, 1] (the polynomial extended), and the point's own fractions."""
+    g = grid.reshape(r, r, r, 4)
+    gx, gy, gz = (np.asarray(p, np.float64) * inv_cell + r / 2 for p in (px, py, pz))
+    x0, y0, z0 = (np.floor(a).astype(np.int64) for a in (gx, gy, gz))
+    c = {(dx, dy, dz): g[(z0 + dz) % r, (y0 + dy) % r, (x0 + dx) % r, :3]
+         for dz in (0, 1) for dy in (0, 1) for dx in (0, 1)}
+
+    def poly(tx, ty, tz):
+        out = 0.0
+        for (dx, dy, dz), v in c.items():
+            w = (tx if dx else 1 - tx) * (ty if dy else 1 - ty) * (tz if dz else 1 - tz)
+            out = out + w[:, None] * v
+        return out
+
+    return poly, (gx - x0, gy - y0, gz - z0)
+
+
 def particles_advance(x, y, z, age, life, dt, grid, r, inv_cell, speed, lift):
-    """Midpoint (RK2) advection with the lift, then age and fade; returns new arrays."""
-    h = 0.5 * dt * speed
-    u = sample(grid, r, inv_cell, x, y, z)
-    mid = sample(grid, r, inv_cell, x + u[:, 0] * h, y + (u[:, 1] + lift / speed) * h,
-                 z + u[:, 2] * h)
+    """Midpoint (RK2) advection with the lift, then age and fade; returns new arrays.
+    The midpoint velocity comes from the particle's own cell polynomial (see particles.py)."""
+    h = 0.5 * dt * speed * inv_cell
+    poly, (tx, ty, tz) = cell_polynomial(grid, r, inv_cell, x, y, z)
+    u = poly(tx, ty, tz)
+    mid = poly(tx + u[:, 0] * h, ty + (u[:, 1] + lift / speed) * h, tz + u[:, 2] * h)
     nx = x + mid[:, 0] * dt * speed
     ny = y + mid[:, 1] * dt * speed + lift * dt
     nz = z + mid[:, 2] * dt * speed
