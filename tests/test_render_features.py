@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 
+import moderngl
 import numpy as np
 import pytest
 
@@ -104,17 +105,94 @@ def test_hologram_look_changes_the_image_but_not_the_black(ctx):
         assert (img.max(axis=-1) == 0).mean() > 0.2  # black stays exactly black
 
 
-def test_strand_lines_and_ribbons_carry_the_same_light(ctx):
+def test_strand_paths_carry_the_same_light(ctx):
     scene = advanced_scene()
     scene.sparks.visible = False
     renderer = Renderer(ctx, (320, 180))
-    scene.strands.path = "lines"  # the automatic choice on software GL
-    lines = frame(renderer, scene)
-    scene.strands.path = "ribbons"
-    ribbons = frame(renderer, scene)
-    assert lines.mean() > 3.0
-    assert abs(lines.mean() - ribbons.mean()) < 0.15 * ribbons.mean()
-    assert np.abs(lines - ribbons).mean() < 0.35 * ribbons.mean()
+    images = {}
+    for path in ("cpu", "lines", "ribbons"):  # cpu: the automatic choice on software GL
+        scene.strands.path = path
+        images[path] = frame(renderer, scene)
+    ribbons = images["ribbons"]
+    assert images["cpu"].mean() > 3.0
+    for path in ("cpu", "lines"):
+        assert abs(images[path].mean() - ribbons.mean()) < 0.15 * ribbons.mean(), path
+        assert np.abs(images[path] - ribbons).mean() < 0.35 * ribbons.mean(), path
+    # the CPU draws the same one-pixel lines GL does: nearly the same pixels, the same light
+    assert np.abs(images["cpu"] - images["lines"]).mean() < 0.1 * images["lines"].mean()
+
+
+def test_cpu_lines_match_gl_lines_fragment_for_fragment(ctx):
+    """Single segments in every direction, through the near plane too: the CPU rasteriser
+    lights the pixels GL's diamond-exit rule lights, with the same perspective-correct light."""
+    import pyrr
+
+    from engine.render.cpu_lines import StrandRasterizer
+
+    class Segs:  # a stand-in strand solver: N two-point strands in the kernel's layout
+        def __init__(self, a, b):
+            self.strands, self.points, self.strands_per_bundle = len(a), 2, len(a)
+            pts = np.concatenate([a, b]).astype(np.float32)  # point j of strand i: j·N + i
+            self.x, self.y, self.z = (np.ascontiguousarray(pts[:, k]) for k in range(3))
+
+    rng = np.random.default_rng(4)
+    n = 60
+    a = rng.uniform(-1.5, 1.5, (n, 3))
+    b = a + rng.normal(0, 0.8, (n, 3))
+    a[:3, 2], b[:3, 2] = 1.0, 6.0  # these cross the near plane (camera at z = 4)
+    segs = Segs(a, b)
+    w, h = 96, 64
+    view = pyrr.matrix44.create_look_at([0, 0, 4], [0, 0, 0], [0, 1, 0], dtype=np.float32)
+    proj = pyrr.matrix44.create_perspective_projection(50, w / h, 0.5, 20, dtype=np.float32)
+    rgba = np.zeros((64, 4), np.float32)
+    rgba[0] = (0.3, 0.6, 0.9, 1.0)
+    alpha = np.zeros(64, np.float32)
+    alpha[0] = 1.0
+    cpu = np.zeros((h, w, 4), np.float32)
+    StrandRasterizer(2 * n).paint(cpu, view, proj, segs, rgba, alpha, 2.0, h / 1080, 1.0, 0.0, True)
+
+    from engine.render.shaders import BoundVao, ShaderCache
+    shaders = ShaderCache(ctx)
+    handle = shaders.get("strands_lines.glsl", {"MAX_BUNDLES": 64})
+    bufs = [ctx.buffer(arr) for arr in (segs.x, segs.y, segs.z)]
+    index = ctx.buffer(np.stack([np.arange(n), np.arange(n) + n], axis=1).astype(np.int32))
+    vao = BoundVao(handle, [(bf, "f", nm) for bf, nm in zip(bufs, ("in_x", "in_y", "in_z"),
+                                                              strict=True)],
+                   index_buffer=index, index_element_size=4)
+    prog = handle.program
+    prog["u_view"].write(view)
+    prog["u_proj"].write(proj)
+    prog["u_bundle_color"].write(rgba)
+    prog["u_bundle_alpha"].write(alpha)
+    for name, value in (("u_strands", n), ("u_points", 2), ("u_strands_per_bundle", n),
+                        ("u_width", 2.0), ("u_intensity", 1.0), ("u_depth_fade", 0.0),
+                        ("u_pixel_scale", h / 1080)):
+        if name in prog:
+            prog[name].value = value
+    tex = ctx.texture((w, h), 4, dtype="f4")
+    fbo = ctx.framebuffer([tex])
+    fbo.use()
+    fbo.clear()
+    ctx.enable(moderngl.BLEND)
+    ctx.blend_func = moderngl.ONE, moderngl.ONE
+    vao.get().render(moderngl.LINES)
+    gl = np.frombuffer(tex.read(), np.float32).reshape(h, w, 4)
+    lit_cpu, lit_gl = cpu[..., 1] > 0, gl[..., 1] > 0
+    assert lit_gl.sum() > 600
+    # the rules differ only at a segment's end pixels (GL decides those by the diamond exit)
+    ends = set()
+    for p in (a, b):
+        c = np.c_[p, np.ones(n)] @ (view @ proj)
+        for x, y, cw in zip(c[:, 0], c[:, 1], c[:, 3], strict=True):
+            if cw > 0:
+                ends.add((int((y / cw * 0.5 + 0.5) * h), int((x / cw * 0.5 + 0.5) * w)))
+    rows, cols = np.nonzero(lit_cpu ^ lit_gl)
+    inside = [(r, c) for r, c in zip(rows, cols, strict=True) if (r, c) not in ends]
+    assert len(rows) < 0.05 * lit_gl.sum() and len(inside) <= 3, (len(rows), inside)
+    np.testing.assert_allclose(cpu[..., :3].sum(), gl[..., :3].sum(), rtol=0.05)
+    both = lit_cpu & lit_gl  # the same light, but where crossing lines share an end pixel
+    same = np.isclose(cpu[both, :3], gl[both, :3], rtol=0.05, atol=1e-3).all(axis=-1)
+    assert same.mean() > 0.98
 
 
 def test_trails_are_kept_per_view(ctx):

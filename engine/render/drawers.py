@@ -1,8 +1,10 @@
-"""GPU drawers for the layer data objects: buffers are created once and refilled each frame.
+"""Drawers for the layer data objects: buffers are created once and refilled each frame.
 
-Particles have two paths that look alike: GL point sprites (fast on a real GPU) and a Numba
-CPU splat uploaded as a float texture (fast on software GL, where each GL point costs about
-0.3 µs). `ParticleDrawer` picks by the GL renderer unless told otherwise.
+Each layer has a path that is fast on a real GPU and one that is fast on software GL, where
+every GL point or line costs about 0.3 µs of set-up: particles as GL point sprites or a Numba
+CPU splat; strands as geometry-shader ribbons or one-pixel lines that the CPU draws. The paths
+look alike and are picked by the GL renderer unless a layer says otherwise. CPU paths
+(`on_cpu`) `paint` into the renderer's float32 canvas instead of drawing through GL.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import moderngl
 import numpy as np
 
 from engine.layers import ParticleLayer, StrandLayer
+from engine.render.cpu_lines import StrandRasterizer
 from engine.render.shaders import BoundVao, ShaderCache
 from engine.render.splat import Splatter
 
@@ -51,8 +54,9 @@ def _set_camera(prog: moderngl.Program, view: np.ndarray, proj: np.ndarray, size
 
 
 class StrandDrawer:
-    """Ribbons from a geometry shader on a GPU; one-pixel lines carrying the same light on
-    software GL, where the ribbons cost several times more (or as `layer.path` says)."""
+    """Ribbons from a geometry shader on a GPU; on software GL, one-pixel lines carrying the
+    same light, drawn by the CPU ("cpu"; "lines" draws them through GL) — or as `layer.path`
+    says."""
 
     def __init__(self, ctx: moderngl.Context, shaders: ShaderCache, layer: StrandLayer,
                  software: bool = False) -> None:
@@ -75,12 +79,25 @@ class StrandDrawer:
         self.vao = BoundVao(self.handle, content, index_buffer=self.index, index_element_size=4)
         self.lines_vao = BoundVao(self.lines_handle, content, index_buffer=self.index,
                                   index_element_size=4)
+        self.rasterizer = StrandRasterizer(n * m)
 
     @property
     def path(self) -> str:
-        if self.layer.path in ("ribbons", "lines"):
+        if self.layer.path in ("ribbons", "lines", "cpu"):
             return self.layer.path
-        return "lines" if self.software else "ribbons"
+        return "cpu" if self.software else "ribbons"
+
+    @property
+    def on_cpu(self) -> bool:
+        return self.path == "cpu"
+
+    def paint(self, image: np.ndarray, view: np.ndarray, proj: np.ndarray, size: tuple[int, int],
+              clear: bool) -> None:
+        """Add the strands' light into the CPU canvas (the "cpu" path)."""
+        layer = self.layer
+        self.rasterizer.paint(image, view, proj, layer.solver, self.palette.rgba, self.palette.alpha,
+                              layer.width, size[1] / 1080.0, layer.intensity, layer.depth_fade,
+                              clear)
 
     def upload(self) -> None:
         s = self.layer.solver
@@ -119,9 +136,7 @@ class ParticleDrawer:
         content = [(b, "f", nm) for b, nm in zip(self.buffers[:5], names, strict=True)]
         content.append((self.buffers[5], "i", "in_owner"))
         self.vao = BoundVao(self.handle, content)
-        self.splat_handle = shaders.get("splat.glsl")
-        self.splat_vao = BoundVao(self.splat_handle, [])
-        self._splatters: dict[tuple[int, int], tuple[Splatter, moderngl.Texture]] = {}
+        self.splatter = Splatter()
         self._rgb = np.zeros((MAX_BUNDLES, 3), np.float32)
 
     @property
@@ -129,6 +144,10 @@ class ParticleDrawer:
         if self.layer.path in ("points", "splat"):
             return self.layer.path
         return "splat" if self.software else "points"
+
+    @property
+    def on_cpu(self) -> bool:
+        return self.path == "splat"
 
     def upload(self) -> None:
         s = self.layer.strands
@@ -139,9 +158,6 @@ class ParticleDrawer:
                 buf.write(arr)
 
     def draw(self, view: np.ndarray, proj: np.ndarray, size: tuple[int, int]) -> None:
-        if self.path == "splat":
-            self._draw_splat(view, proj, size)
-            return
         layer, prog = self.layer, self.handle.program
         _set_camera(prog, view, proj, size)
         self.palette.upload(prog)
@@ -149,31 +165,16 @@ class ParticleDrawer:
         prog["u_intensity"].value = layer.intensity
         self.vao.get().render(moderngl.POINTS, vertices=layer.solver.count)
 
-    def splat_image(self, view: np.ndarray, proj: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-        """This view's particle light as an (h, w, 4) float32 image, bottom row first."""
-        key = (int(size[0]), int(size[1]))
-        entry = self._splatters.get(key)
-        if entry is None:
-            tex = self.ctx.texture(key, 4, dtype="f4")
-            tex.filter = moderngl.NEAREST, moderngl.NEAREST
-            entry = self._splatters[key] = (Splatter(key), tex)
-        splatter = entry[0]
+    def paint(self, image: np.ndarray, view: np.ndarray, proj: np.ndarray, size: tuple[int, int],
+              clear: bool) -> None:
+        """Add this view's particle light into the CPU canvas (the "splat" path)."""
         layer, p = self.layer, self.layer.solver
         # the same light per particle as a GL point of this size: (1 - r²)² over its disc
         wanted = layer.size * size[1] / 1080.0
         energy = math.pi * wanted * wanted / 12.0 * layer.intensity
         np.multiply(self.palette.rgba[:, :3], self.palette.alpha[:, None], out=self._rgb)
-        return splatter.splat(view @ proj, p.x, p.y, p.z, p.fade, p.tint, p.owner, self._rgb, energy)
-
-    def _draw_splat(self, view: np.ndarray, proj: np.ndarray, size: tuple[int, int]) -> None:
-        """Add the splat image into the current target (when it could not be the target's
-        starting contents: see Renderer.render_view)."""
-        image = self.splat_image(view, proj, size)
-        tex = self._splatters[(int(size[0]), int(size[1]))][1]
-        tex.write(image)
-        tex.use(0)
-        self.splat_handle.program["u_splat"].value = 0
-        self.splat_vao.get().render(moderngl.TRIANGLES, vertices=3)
+        self.splatter.splat(image, view @ proj, p.x, p.y, p.z, p.fade, p.tint, p.owner, self._rgb,
+                            energy, clear)
 
 
 DRAWERS = {StrandLayer: StrandDrawer, ParticleLayer: ParticleDrawer}

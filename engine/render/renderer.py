@@ -15,9 +15,10 @@ from pathlib import Path
 import moderngl
 import numpy as np
 
-from engine.render.drawers import DRAWERS, ParticleDrawer
+from engine.render.drawers import DRAWERS
 from engine.render.post import Bloom, Composite, Trails
-from engine.render.shaders import ShaderCache
+from engine.render.shaders import BoundVao, ShaderCache
+from engine.render.splat import Canvas
 
 
 def headless_context() -> moderngl.Context:
@@ -55,6 +56,9 @@ class Renderer:
         self._drawers: dict[int, object] = {}
         self._views: dict[tuple[int, int, int], ViewBuffers] = {}
         self._trails: dict[tuple[tuple[int, int], int], Trails] = {}
+        self._canvases: dict[tuple[int, int], Canvas] = {}
+        self.canvas_pass = self.shaders.get("splat.glsl")
+        self.canvas_vao = BoundVao(self.canvas_pass, [])
         self.size = (0, 0)
         self.resize(size)
 
@@ -121,18 +125,27 @@ class Renderer:
         vb = self.view_buffers(size, post.bloom_levels)
         vb.fbo.use()
         drawers = [self._drawer(layer) for layer in scene.layers if layer.visible]
-        # light adds up (additive blending), so order does not matter: on a black background
-        # the first CPU-splatted particle layer *is* the starting image, uploaded in place of
-        # a clear and an extra full-screen pass
-        first = next((d for d in drawers if isinstance(d, ParticleDrawer) and d.path == "splat"),
-                     None)
-        if first is not None and vb.hdr.dtype == "f4" and not any(scene.background):
-            vb.hdr.write(first.splat_image(view, proj, size))
-            drawers.remove(first)
+        # CPU-drawn layers (software GL) add their light into one float32 canvas; light adds
+        # up (additive blending), so on a black background the canvas *is* the starting image,
+        # uploaded in place of a clear and an extra full-screen pass
+        painters = [d for d in drawers if getattr(d, "on_cpu", False)]
+        if painters:
+            canvas = self._canvas(size)
+            for k, painter in enumerate(painters):
+                painter.paint(canvas.image, view, proj, size, clear=k == 0)
+            drawers = [d for d in drawers if not getattr(d, "on_cpu", False)]
+        direct = bool(painters) and vb.hdr.dtype == "f4" and not any(scene.background)
+        if direct:
+            vb.hdr.write(canvas.image)
         else:
             vb.fbo.clear(*scene.background, 0.0)
         ctx.enable(moderngl.BLEND | moderngl.PROGRAM_POINT_SIZE)
         ctx.blend_func = moderngl.ONE, moderngl.ONE
+        if painters and not direct:
+            canvas.texture.write(canvas.image)
+            canvas.texture.use(0)
+            self.canvas_pass.program["u_splat"].value = 0
+            self.canvas_vao.get().render(moderngl.TRIANGLES, vertices=3)
         for drawer in drawers:
             drawer.draw(view, proj, size)
         if post.trails > 0.0:
@@ -146,6 +159,13 @@ class Renderer:
         target.viewport = viewport
         self.composite.run(vb.hdr, vb.bloom.result, post, target, flip_y)
         target.viewport = saved
+
+    def _canvas(self, size: tuple[int, int]) -> Canvas:
+        key = (int(size[0]), int(size[1]))
+        canvas = self._canvases.get(key)
+        if canvas is None:
+            canvas = self._canvases[key] = Canvas(self.ctx, key)
+        return canvas
 
     def render(self, scene, target: moderngl.Framebuffer | None = None, flip_y: bool = False) -> None:
         """Draw a whole output frame through the current layout into `target` (default: the

@@ -1,10 +1,11 @@
 """CPU particle splatting, for software GL (llvmpipe), where each GL point costs ~0.3 µs.
 
 Two Numba passes over preallocated arrays: every particle is projected once (its pixel and
-its light), then each worker adds the particles that land in its own band of rows into one
-shared float32 RGB image. Bands never overlap, so there is no per-worker image to clear and
-sum, and the result does not depend on thread timing. Uploaded as a float texture it adds into
-the HDR target exactly where GL points would have drawn (the pixel whose centre is nearest).
+its light), then each worker adds the particles that land in its own band of rows into the
+renderer's shared float32 canvas (see `Canvas`). Bands never overlap, so there is no
+per-worker image to clear and sum, and the result does not depend on thread timing. The
+canvas becomes the HDR target's starting image: each particle adds exactly where a GL point
+would have drawn (the pixel whose centre is nearest).
 """
 
 from __future__ import annotations
@@ -15,27 +16,38 @@ from numba import get_num_threads, njit, prange
 F32 = np.float32
 
 
-class Splatter:
-    """Preallocated image and projection buffers for one view size."""
+class Canvas:
+    """The float32 RGBA image that CPU-drawn layers (splatted particles, CPU strand lines)
+    add their light into, one per view size, and the texture it goes up in when it cannot
+    be the HDR target's starting image."""
 
-    def __init__(self, size: tuple[int, int]) -> None:
-        w, h = size
+    def __init__(self, ctx, size: tuple[int, int]) -> None:
+        import moderngl
+
         self.size = size
+        self.image = np.zeros((size[1], size[0], 4), F32)
+        self.texture = ctx.texture(size, 4, dtype="f4")
+        self.texture.filter = moderngl.NEAREST, moderngl.NEAREST
+
+
+class Splatter:
+    """Preallocated projection buffers for one particle layer."""
+
+    def __init__(self) -> None:
         self.bands = max(1, get_num_threads())
-        self.out = np.zeros((h, w, 4), F32)  # RGBA: uploads straight into an RGBA32F target
-        self._pixel = np.zeros(0, np.int64)
+        self._pixel = np.zeros(0, np.int32)
         self._light = np.zeros(0, F32)
 
-    def splat(self, mvp: np.ndarray, x, y, z, fade, tint, owner, palette: np.ndarray,
-              energy: float) -> np.ndarray:
-        """Light of every particle into `out` (bottom row first, like a GL texture)."""
+    def splat(self, out: np.ndarray, mvp: np.ndarray, x, y, z, fade, tint, owner,
+              palette: np.ndarray, energy: float, clear: bool) -> None:
+        """Add the light of every particle into `out` ((h, w, 4), bottom row first, like a GL
+        texture); with `clear`, zero it first."""
+        h, w = out.shape[:2]
         if len(self._pixel) != len(x):
-            self._pixel = np.zeros(len(x), np.int64)
+            self._pixel = np.zeros(len(x), np.int32)
             self._light = np.zeros(len(x), F32)
-        _project(x, y, z, fade, tint, mvp.astype(F32), self.size[0], self.size[1], self._pixel,
-                 self._light, F32(energy))
-        _accumulate(self._pixel, self._light, owner, palette, self.out, self.bands)
-        return self.out
+        _project(x, y, z, fade, tint, mvp.astype(F32), w, h, self._pixel, self._light, F32(energy))
+        _accumulate(self._pixel, self._light, owner, palette, out, self.bands, clear)
 
 
 @njit(parallel=True, cache=True, fastmath=True)
@@ -55,25 +67,27 @@ def _project(x, y, z, fade, tint, m, w, h, pixel, light, energy):
         row = np.int64(np.floor((cy * inv * F32(0.5) + F32(0.5)) * fh))
         visible = (fade[i] > F32(0.0)) and (cw > F32(1e-4)) and (cz >= -cw) and (cz <= cw) \
             and (col >= 0) and (row >= 0) and (col < w) and (row < h)
-        pixel[i] = row * w + col if visible else -1
+        pixel[i] = np.int32(row * w + col) if visible else np.int32(-1)
         light[i] = fade[i] * energy * (F32(0.7) + F32(0.6) * tint[i])  # per-particle sparkle
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _accumulate(pixel, light, owner, palette, out, bands):
+def _accumulate(pixel, light, owner, palette, out, bands, clear):
     h, w, c = out.shape
     rows = (h + bands - 1) // bands
     flat = out.reshape(h * w, c)
     for band in prange(bands):
-        lo = band * rows * w
-        hi = min(h, (band + 1) * rows) * w
-        flat[lo:hi] = F32(0.0)
+        lo = np.int32(band * rows * w)
+        hi = np.int32(min(h, (band + 1) * rows) * w)
+        if clear:
+            flat[lo:hi] = F32(0.0)
         for i in range(len(pixel)):
             p = pixel[i]
             if p < lo or p >= hi:
                 continue
-            o = owner[i]
+            q = np.uint32(p)  # unsigned: no wrap-around check per access
+            o = np.uint32(owner[i])
             s = light[i]
-            flat[p, 0] += palette[o, 0] * s
-            flat[p, 1] += palette[o, 1] * s
-            flat[p, 2] += palette[o, 2] * s
+            flat[q, 0] += palette[o, 0] * s
+            flat[q, 1] += palette[o, 1] * s
+            flat[q, 2] += palette[o, 2] * s
