@@ -151,44 +151,40 @@ def advect(g, ox, oy, oz, r, inv_cell, dt, keep, ng, noise_offset, noise):
     gz = noise_offset[2] * inv_cell
     sx0, sy0, sz0 = np.floor(gx), np.floor(gy), np.floor(gz)
     fx, fy, fz = gx - sx0, gy - sy0, gz - sz0
-    ix, iy, iz = np.int64(sx0), np.int64(sy0), np.int64(sz0)
-    w000 = (ONE - fx) * (ONE - fy) * (ONE - fz) * noise * dt
-    w100 = fx * (ONE - fy) * (ONE - fz) * noise * dt
-    w010 = (ONE - fx) * fy * (ONE - fz) * noise * dt
-    w110 = fx * fy * (ONE - fz) * noise * dt
-    w001 = (ONE - fx) * (ONE - fy) * fz * noise * dt
-    w101 = fx * (ONE - fy) * fz * noise * dt
-    w011 = (ONE - fx) * fy * fz * noise * dt
-    w111 = fx * fy * fz * noise * dt
+    ix, iy, iz = np.int64(sx0) & m, np.int64(sy0) & m, np.int64(sz0) & m
+    nscale = noise * dt
+    um = U32(m)
+    ur = U32(r)
     for z in prange(r):
         pz = (F32(z) - half) * cell
-        z0 = ((z + iz) & m) * r * r
-        z1 = ((z + iz + 1) & m) * r * r
+        uz = U32(z)
+        z0 = ((uz + U32(iz)) & um) * ur * ur
+        z1 = ((uz + U32(iz + 1)) & um) * ur * ur
         for y in range(r):
             py = (F32(y) - half) * cell
-            y0 = ((y + iy) & m) * r
-            y1 = ((y + iy + 1) & m) * r
-            base = (z * r + y) * r
+            uy = U32(y)
+            y0 = ((uy + U32(iy)) & um) * ur
+            y1 = ((uy + U32(iy + 1)) & um) * ur
+            base = (uz * ur + uy) * ur
+            # unsigned offsets throughout: no wrap-around checks (see cell_of)
+            a, b, c, d = U32(4) * (z0 + y0), U32(4) * (z0 + y1), U32(4) * (z1 + y0), U32(4) * (z1 + y1)
             for x in range(r):
                 px = (F32(x) - half) * cell
-                k = base + x
-                ux, uy, uz = sample_field(g, r, inv_cell, px - dt * g[4 * k],
-                                          py - dt * g[4 * k + 1], pz - dt * g[4 * k + 2])
-                x0 = ((x + ix) & m)
-                x1 = ((x + ix + 1) & m)
-                a, b, c, d = 4 * (z0 + y0), 4 * (z0 + y1), 4 * (z1 + y0), 4 * (z1 + y1)
-                e, f = 4 * x0, 4 * x1
-                for comp in range(3):
-                    n = (w000 * ng[a + e + comp] + w100 * ng[a + f + comp]
-                         + w010 * ng[b + e + comp] + w110 * ng[b + f + comp]
-                         + w001 * ng[c + e + comp] + w101 * ng[c + f + comp]
-                         + w011 * ng[d + e + comp] + w111 * ng[d + f + comp])
-                    if comp == 0:
-                        ox[k] = ux * keep + n
-                    elif comp == 1:
-                        oy[k] = uy * keep + n
-                    else:
-                        oz[k] = uz * keep + n
+                k = base + U32(x)
+                k4 = U32(4) * k
+                vx, vy, vz = sample_field(g, r, inv_cell, px - dt * g[k4], py - dt * g[k4 + U32(1)],
+                                          pz - dt * g[k4 + U32(2)])
+                e = U32(4) * ((U32(x) + U32(ix)) & um)
+                f = U32(4) * ((U32(x) + U32(ix + 1)) & um)
+                nx = trilinear(corners(ng, a + e, a + f, b + e, b + f, c + e, c + f, d + e, d + f, 0),
+                               fx, fy, fz)
+                ny = trilinear(corners(ng, a + e, a + f, b + e, b + f, c + e, c + f, d + e, d + f, 1),
+                               fx, fy, fz)
+                nz = trilinear(corners(ng, a + e, a + f, b + e, b + f, c + e, c + f, d + e, d + f, 2),
+                               fx, fy, fz)
+                ox[k] = vx * keep + nx * nscale
+                oy[k] = vy * keep + ny * nscale
+                oz[k] = vz * keep + nz * nscale
 
 
 @njit(parallel=True, cache=True, fastmath=True)
@@ -210,40 +206,48 @@ def resample(src, out, r, inv_cell, offset):
 @njit(parallel=True, cache=True, fastmath=True)
 def divergence(vx, vy, vz, out, r, inv_cell):
     s = HALF * inv_cell
-    m = r - 1
+    m = U32(r - 1)
+    ur = U32(r)
     for z in prange(r):
-        zp = ((z + 1) & m) * r * r
-        zm = ((z - 1) & m) * r * r
-        zc = z * r * r
+        uz = U32(z)
+        zp = ((uz + U32(1)) & m) * ur * ur
+        zm = ((uz + m) & m) * ur * ur
+        zc = uz * ur * ur
         for y in range(r):
-            yp = ((y + 1) & m) * r
-            ym = ((y - 1) & m) * r
-            yc = y * r
+            uy = U32(y)
+            yp = ((uy + U32(1)) & m) * ur
+            ym = ((uy + m) & m) * ur
+            yc = uy * ur
             for x in range(r):
-                xp = (x + 1) & m
-                xm = (x - 1) & m
-                out[zc + yc + x] = s * (vx[zc + yc + xp] - vx[zc + yc + xm]
-                                        + vy[zc + yp + x] - vy[zc + ym + x]
-                                        + vz[zp + yc + x] - vz[zm + yc + x])
+                ux = U32(x)
+                xp = (ux + U32(1)) & m
+                xm = (ux + m) & m
+                out[zc + yc + ux] = s * (vx[zc + yc + xp] - vx[zc + yc + xm]
+                                         + vy[zc + yp + ux] - vy[zc + ym + ux]
+                                         + vz[zp + yc + ux] - vz[zm + yc + ux])
 
 
 @njit(parallel=True, cache=True, fastmath=True)
 def subtract_gradient(vx, vy, vz, p, g, r, inv_cell):
     """(vx, vy, vz) − ∇p, written into the interleaved grid g."""
     s = HALF * inv_cell
-    m = r - 1
+    m = U32(r - 1)
+    ur = U32(r)
     for z in prange(r):
-        zp = ((z + 1) & m) * r * r
-        zm = ((z - 1) & m) * r * r
-        zc = z * r * r
+        uz = U32(z)
+        zp = ((uz + U32(1)) & m) * ur * ur
+        zm = ((uz + m) & m) * ur * ur
+        zc = uz * ur * ur
         for y in range(r):
-            yp = ((y + 1) & m) * r
-            ym = ((y - 1) & m) * r
-            yc = y * r
+            uy = U32(y)
+            yp = ((uy + U32(1)) & m) * ur
+            ym = ((uy + m) & m) * ur
+            yc = uy * ur
             for x in range(r):
-                xp = (x + 1) & m
-                xm = (x - 1) & m
-                k = zc + yc + x
-                g[4 * k] = vx[k] - s * (p[zc + yc + xp] - p[zc + yc + xm])
-                g[4 * k + 1] = vy[k] - s * (p[zc + yp + x] - p[zc + ym + x])
-                g[4 * k + 2] = vz[k] - s * (p[zp + yc + x] - p[zm + yc + x])
+                ux = U32(x)
+                xp = (ux + U32(1)) & m
+                xm = (ux + m) & m
+                k = zc + yc + ux
+                g[U32(4) * k] = vx[k] - s * (p[zc + yc + xp] - p[zc + yc + xm])
+                g[U32(4) * k + U32(1)] = vy[k] - s * (p[zc + yp + ux] - p[zc + ym + ux])
+                g[U32(4) * k + U32(2)] = vz[k] - s * (p[zp + yc + ux] - p[zm + yc + ux])
