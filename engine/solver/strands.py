@@ -227,7 +227,8 @@ def braid_targets(tx, ty, tz, n, m, bundle_of, angle, radius_frac, home, lane, l
             u = TWO_PI * braid_turns * s + braid_phase
             rope = TWO_PI * rope_turns * s
             thin = ONE - F32(0.4) * together
-            for i in range(i0, i1):
+            row = U64(j * n)
+            for i in range(U64(i0), U64(i1)):  # unsigned indices: see constrain
                 b = bundle_of[i]
                 v = u + third * F32(lane[b])
                 psi = lane_angle[b] + rope
@@ -237,16 +238,17 @@ def braid_targets(tx, ty, tz, n, m, bundle_of, angle, radius_frac, home, lane, l
                 cz = ring * fsin(home[b]) * (ONE - w) + bz * w
                 phi = angle[i] + TWO_PI * bundle_turns * s + twist[b]
                 r = radius[b] * radius_frac[i] * thin
-                k = j * n + i
+                k = row + i
                 tx[k] = cx + r * fcos(phi)
                 tz[k] = cz + r * fsin(phi)
                 if j == 0:
                     ty[k] = -HALF * height
                 else:
-                    dx = tx[k] - tx[k - n]
-                    dz = tz[k] - tz[k - n]
+                    below = k - U64(n)
+                    dx = tx[k] - tx[below]
+                    dz = tz[k] - tz[below]
                     r2 = rest[i] * rest[i]
-                    ty[k] = ty[k - n] + np.sqrt(max(r2 - dx * dx - dz * dz, floor * r2))
+                    ty[k] = ty[below] + np.sqrt(max(r2 - dx * dx - dz * dz, floor * r2))
 
 
 @njit(parallel=True, cache=True, fastmath=True)
@@ -279,12 +281,13 @@ def integrate(x, y, z, px, py, pz, tx, ty, tz, n, m, bundle_of, force, h, dampin
                     fx[i - i0] = ux * field_strength
                     fy[i - i0] = uy * field_strength
                     fz[i - i0] = uz * field_strength
-            for i in range(i0, i1):
-                k = base + i
+            ub, u0 = U64(base), U64(i0)
+            for i in range(u0, U64(i1)):  # unsigned: vectorises (see constrain)
+                k = ub + i
                 b = bundle_of[i]
-                ax = stiffness * (tx[k] - x[k]) + s * (fx[i - i0] + force[b, 0])
-                ay = stiffness * (ty[k] - y[k]) + s * (fy[i - i0] + force[b, 1])
-                az = stiffness * (tz[k] - z[k]) + s * (fz[i - i0] + force[b, 2])
+                ax = stiffness * (tx[k] - x[k]) + s * (fx[i - u0] + force[b, 0])
+                ay = stiffness * (ty[k] - y[k]) + s * (fy[i - u0] + force[b, 1])
+                az = stiffness * (tz[k] - z[k]) + s * (fz[i - u0] + force[b, 2])
                 nx = x[k] + (x[k] - px[k]) * damping + ax * h2
                 ny = y[k] + (y[k] - py[k]) * damping + ay * h2
                 nz = z[k] + (z[k] - pz[k]) * damping + az * h2
