@@ -6,13 +6,16 @@ The scene: 1,000,000 particles and 1,008 × 64 strands in a 64³ flow field, wit
 by the synthetic Alcove. Ours uses the particle path the renderer picks (the CPU splat on
 software GL, point sprites on a GPU); the naive baseline, measured in the same run, is the
 same scene with every particle drawn as a GL point. Also times one 48-view quilt frame
-(8 × 6 views) at 4096 × 4096 when the quilt layout is available.
+(8 × 6 views) at 4096 × 4096 when the quilt layout is available. Frame figures are medians
+over the measured frames (the mean is printed too): the host is shared and noisy.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -55,7 +58,7 @@ def measure(size: tuple[int, int], path: str, frames: int, warmup: int, layout=N
     renderer = Renderer(ctx, size, layout=layout)
     show = Show(scene, open_source("synthetic:participants=16", seed=1), FixedClock(30))
     buf = renderer.new_frame_buffer()
-    sim = draw = 0.0
+    sims, draws = [], []
     for i in range(warmup + frames):
         t0 = time.perf_counter()
         show.advance()
@@ -64,13 +67,18 @@ def measure(size: tuple[int, int], path: str, frames: int, warmup: int, layout=N
         renderer.read_into(buf)
         t2 = time.perf_counter()
         if i >= warmup:
-            sim += t1 - t0
-            draw += t2 - t1
+            sims.append(t1 - t0)
+            draws.append(t2 - t1)
     ctx.release()
-    total = (sim + draw) / frames
+    totals = [s + d for s, d in zip(sims, draws, strict=True)]
+    median = statistics.median(totals)
     return {"size": f"{size[0]}x{size[1]}", "particle_path": path, "frames": frames,
-            "ms_per_frame": total * 1000, "fps": 1.0 / total, "simulate_ms": sim / frames * 1000,
-            "render_post_readback_ms": draw / frames * 1000, "gl_renderer": renderer.renderer_name}
+            "ms_per_frame": median * 1000, "fps": 1.0 / median,
+            "mean_ms_per_frame": statistics.fmean(totals) * 1000,
+            "simulate_ms": statistics.median(sims) * 1000,
+            "render_post_readback_ms": statistics.median(draws) * 1000,
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+            "gl_renderer": renderer.renderer_name}
 
 
 def main() -> None:
