@@ -32,7 +32,9 @@ class StrandLayer(Layer):
         self.intensity = intensity
         self.rim = 0.0  # fresnel-like glow on the ribbon edges (hologram look)
         self.depth_fade = 0.08  # light lost per world unit of distance beyond the target
-        self.path = "auto"  # "ribbons" (GPU), "lines" (software GL), or auto by GL renderer
+        # "ribbons" (GPU), "cpu" (one-pixel lines drawn by Numba: software GL), "lines" (the
+        # same through GL), or "auto" by GL renderer
+        self.path = "auto"
 
     @property
     def bundles(self) -> int:
