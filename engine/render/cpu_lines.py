@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 from numba import get_num_threads, njit, prange
 
+from engine.solver.fastmath import FAST
+
 F32 = np.float32
 ONE = F32(1.0)
 HALF = F32(0.5)
@@ -46,7 +48,7 @@ class StrandRasterizer:
         _draw(self.clip, self.light, s.strands, s.points, image, self.bands, clear)
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FAST)
 def _project(x, y, z, view, vp, n, m, per_bundle, rgba, alpha, width_px, intensity, depth_fade,
              centre, clip, light):
     """Clip position and light of point k = j·N + i (point j of strand i); a point of a
@@ -73,7 +75,7 @@ def _project(x, y, z, view, vp, n, m, per_bundle, rgba, alpha, width_px, intensi
             clip[k, 3] = -ONE
 
 
-@njit(inline="always", fastmath=True)
+@njit(inline="always", fastmath=FAST)
 def _add(flat, p, t, iw0, iw1, r0, g0, b0, r1, g1, b1):
     """Add the colour at parameter t of a screen-space segment, interpolated with 1/w."""
     a = (ONE - t) * iw0
@@ -84,7 +86,7 @@ def _add(flat, p, t, iw0, iw1, r0, g0, b0, r1, g1, b1):
     flat[p, 2] += wa * b0 + wb * b1
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FAST)
 def _draw(clip, light, n, m, out, bands, clear):
     h, w, _ = out.shape
     fw, fh = F32(w), F32(h)

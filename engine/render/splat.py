@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import get_num_threads, njit, prange
 
+from engine.solver.fastmath import FAST
+
 F32 = np.float32
 
 
@@ -50,7 +52,7 @@ class Splatter:
         _accumulate(self._pixel, self._light, owner, palette, out, self.bands, clear)
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FAST)
 def _project(x, y, z, fade, tint, m, w, h, pixel, light, energy):
     """Pixel index (row·w + col, or -1 when off screen) and brightness of each particle."""
     fw = F32(w)
@@ -71,7 +73,7 @@ def _project(x, y, z, fade, tint, m, w, h, pixel, light, energy):
         light[i] = fade[i] * energy * (F32(0.7) + F32(0.6) * tint[i])  # per-particle sparkle
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FAST)
 def _accumulate(pixel, light, owner, palette, out, bands, clear):
     h, w, c = out.shape
     rows = (h + bands - 1) // bands

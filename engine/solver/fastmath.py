@@ -10,6 +10,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+# Fast-math for every kernel, but without FMA contraction ("contract") and reassociation
+# ("reassoc"): with either, the code Numba compiles in-process rounds differently from the code
+# it loads from its cache, so the first (compiling) run of a scene and every later run gave
+# frames a few bits apart. Without them, same seed and input give identical frames, cache or
+# not (tests/test_determinism.py).
+FAST = {"nnan", "ninf", "nsz", "arcp", "afn"}  # Numba wants a set
+
 F32 = np.float32
 PI = F32(np.pi)
 HALF_PI = F32(np.pi / 2)
@@ -26,7 +33,7 @@ ZERO = F32(0.0)
 INV_2_24 = F32(1.0 / (1 << 24))
 
 
-@njit(inline="always", fastmath=True)
+@njit(inline="always", fastmath=FAST)
 def fsin(x):
     """sin(x) for float32 x of any size, by range reduction and an odd polynomial."""
     x = x - TWO_PI * np.floor(x * INV_TWO_PI + HALF)  # now in [-pi, pi]
@@ -38,7 +45,7 @@ def fsin(x):
     return x * (ONE + x2 * (S3 + x2 * (S5 + x2 * (S7 + x2 * S9))))
 
 
-@njit(inline="always", fastmath=True)
+@njit(inline="always", fastmath=FAST)
 def fcos(x):
     return fsin(x + HALF_PI)
 

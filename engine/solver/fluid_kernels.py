@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from engine.solver.fastmath import FAST
+
 F32 = np.float32
 ONE = F32(1.0)
 HALF = F32(0.5)
@@ -19,7 +21,7 @@ HALF = F32(0.5)
 U32 = np.uint32
 
 
-@njit(inline="always", fastmath=True)
+@njit(inline="always", fastmath=FAST)
 def cell_of(r, inv_cell, px, py, pz):
     """The grid cell of a world point: its 8 corner offsets into the interleaved grid (order
     x fastest, then y, then z) and the point's fractions (tx, ty, tz) inside the cell.
@@ -58,7 +60,7 @@ def corners(g, i0, i1, i2, i3, i4, i5, i6, i7, comp):
             g[i7 + o])
 
 
-@njit(inline="always", fastmath=True)
+@njit(inline="always", fastmath=FAST)
 def trilinear(c, tx, ty, tz):
     """Blend 8 corner values at fractions t; outside [0, 1] it extends the cell's polynomial."""
     sx = ONE - tx
@@ -67,7 +69,7 @@ def trilinear(c, tx, ty, tz):
             + tz * (sy * (sx * c[4] + tx * c[5]) + ty * (sx * c[6] + tx * c[7])))
 
 
-@njit(inline="always", fastmath=True)
+@njit(inline="always", fastmath=FAST)
 def sample_field(g, r, inv_cell, px, py, pz):
     """Trilinear, periodic sample of an interleaved velocity grid at world point p."""
     i0, i1, i2, i3, i4, i5, i6, i7, tx, ty, tz = cell_of(r, inv_cell, px, py, pz)
@@ -76,7 +78,7 @@ def sample_field(g, r, inv_cell, px, py, pz):
             trilinear(corners(g, i0, i1, i2, i3, i4, i5, i6, i7, 2), tx, ty, tz))
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath=FAST)
 def sample_many(g, r, inv_cell, strength, x, y, z, out):
     for i in range(len(x)):
         ux, uy, uz = sample_field(g, r, inv_cell, x[i], y[i], z[i])
@@ -85,7 +87,7 @@ def sample_many(g, r, inv_cell, strength, x, y, z, out):
         out[i, 2] = uz * strength
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FAST)
 def apply_forces(g, r, inv_cell, dt, forces, kinds, count):
     """Scene forces, each visiting only the nodes inside its radius (periodic box).
 
@@ -134,7 +136,7 @@ def apply_forces(g, r, inv_cell, dt, forces, kinds, count):
                         g[k + 2] += fall * forces[f, 5]
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FAST)
 def advect(g, ox, oy, oz, r, inv_cell, dt, keep, ng, noise_offset, noise):
     """Semi-Lagrangian advection (Stam): each node takes the velocity found one step
     upstream, decayed by `keep` (bounded energy) and stirred by the curl noise scrolled by
@@ -187,7 +189,7 @@ def advect(g, ox, oy, oz, r, inv_cell, dt, keep, ng, noise_offset, noise):
                 oz[k] = vz * keep + nz * nscale
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FAST)
 def resample(src, out, r, inv_cell, offset):
     """Copy a grid sampled at every node shifted by `offset` (scrolling noise)."""
     cell = ONE / inv_cell
@@ -203,7 +205,7 @@ def resample(src, out, r, inv_cell, offset):
                 out[k], out[k + 1], out[k + 2] = sample_field(src, r, inv_cell, px, py, pz)
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FAST)
 def divergence(vx, vy, vz, out, r, inv_cell):
     s = HALF * inv_cell
     m = U32(r - 1)
@@ -227,7 +229,7 @@ def divergence(vx, vy, vz, out, r, inv_cell):
                                          + vz[zp + yc + ux] - vz[zm + yc + ux])
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FAST)
 def subtract_gradient(vx, vy, vz, p, g, r, inv_cell):
     """(vx, vy, vz) − ∇p, written into the interleaved grid g."""
     s = HALF * inv_cell

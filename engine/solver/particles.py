@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from engine.solver.fastmath import HALF, ONE, ZERO, uniform
+from engine.solver.fastmath import FAST, HALF, ONE, ZERO, uniform
 from engine.solver.field import FlowField
 from engine.solver.fluid_kernels import cell_of, corners, trilinear
 
@@ -68,7 +68,7 @@ class ParticleSolver:
         return float(np.mean(self.fade > 0)) if self.count else 0.0
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FAST)
 def advance(x, y, z, age, life, fade, dt, g, r, inv_cell, speed, lift):
     h = HALF * dt * speed * inv_cell  # half a step, in cell fractions
     step = dt * speed
@@ -95,7 +95,7 @@ def advance(x, y, z, age, life, fade, dt, g, r, inv_cell, speed, lift):
         fade[i] = max(min(min(a * F32(2.0), ONE), min((life[i] - a) * F32(0.7), ONE)), ZERO)
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FAST)
 def respawn(x, y, z, age, life, fade, tint, owner, spawns, seed, jitter, life_min, life_max,
             emitters, bundle_of, sx, sy, sz, n, m):
     n_emit = len(emitters)

@@ -22,7 +22,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from engine.solver.fastmath import HALF, ONE, PI, TWO_PI, ZERO, fcos, fsin
+from engine.solver.fastmath import FAST, HALF, ONE, PI, TWO_PI, ZERO, fcos, fsin
 from engine.solver.field import FlowField
 from engine.solver.fluid_kernels import sample_field
 
@@ -201,7 +201,7 @@ class StrandSolver:
 _NO_FIELD = np.zeros(4 * 64, F32)
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FAST)
 def braid_targets(tx, ty, tz, n, m, bundle_of, angle, radius_frac, home, lane, lane_angle, lane_r,
                   radius, twist, rest, together, height, ring, braid_a, braid_turns, braid_phase,
                   rope_turns, bundle_turns):
@@ -251,7 +251,7 @@ def braid_targets(tx, ty, tz, n, m, bundle_of, angle, radius_frac, home, lane, l
                     ty[k] = ty[below] + np.sqrt(max(r2 - dx * dx - dz * dz, floor * r2))
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FAST)
 def integrate(x, y, z, px, py, pz, tx, ty, tz, n, m, bundle_of, force, h, damping, stiffness,
               g, r, inv_cell, field_strength, scratch):
     """Verlet step towards the targets; roots follow their targets exactly."""
@@ -299,7 +299,7 @@ def integrate(x, y, z, px, py, pz, tx, ty, tz, n, m, bundle_of, force, h, dampin
                 z[k] = nz
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FAST)
 def constrain(x, y, z, n, m, rest, iterations, bending, follow_the_leader):
     """Gauss-Seidel sweeps root to tip: segment lengths, then bending (straightening).
 
@@ -344,7 +344,7 @@ def constrain(x, y, z, n, m, rest, iterations, bending, follow_the_leader):
                         z[b] += bending * (HALF * (z[a] + z[c2]) - z[b])
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FAST)
 def separate(x, z, n, m, bundle_of, active, radius, separation, centroid, shift):
     """Push apart bundle cross-sections closer than `separation` radii, level by level."""
     nb = centroid.shape[1]
