@@ -6,11 +6,14 @@ same lines with the same light (`shaders/chunks/strand_light.glsl`, ported line 
 the renderer's float32 canvas, which then becomes the HDR target's starting image together
 with the particle splat: a few milliseconds instead.
 
-1. `_project`: every strand point once: clip position and light, as the vertex shader does.
+1. `_project`: every strand point once: clip position and light, as the vertex shader does,
+   and for points inside the near and far planes their window position and 1/w.
 2. `_draw`: each worker owns a band of rows and draws the part of every segment that falls
-   in it (clipped to the near and far planes, one fragment per column or row as GL's
-   diamond-exit rule gives, colour interpolated perspective-correctly). Bands never overlap,
-   so the result does not depend on thread timing.
+   in it (one fragment per column or row as GL's diamond-exit rule gives, colour interpolated
+   perspective-correctly). Segments with both
+   ends inside the depth range start from the precomputed window positions; only the rare
+   ones crossing the near or far plane are clipped. Bands never overlap, so the result does
+   not depend on thread timing.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class StrandRasterizer:
 
     def __init__(self, points: int) -> None:
         self.clip = np.zeros((points, 4), F32)
+        self.window = np.zeros((points, 3), F32)  # x, y in pixels; 1/w, 0 when outside
         self.light = np.zeros((points, 3), F32)
         self.bands = max(1, 2 * get_num_threads())  # two bands per worker balance the load
 
@@ -42,17 +46,19 @@ class StrandRasterizer:
         `clear`, the image is zeroed first (band by band, by the same workers)."""
         s = solver
         centre = float(np.linalg.norm(view[3, :3]))
+        h, w = image.shape[:2]
         _project(s.x, s.y, s.z, view.astype(F32), (view @ proj).astype(F32), s.strands, s.points,
                  s.strands_per_bundle, rgba, alpha, F32(width * pixel_scale), F32(intensity),
-                 F32(depth_fade), F32(centre), self.clip, self.light)
-        _draw(self.clip, self.light, s.strands, s.points, image, self.bands, clear)
+                 F32(depth_fade), F32(centre), w, h, self.clip, self.window, self.light)
+        _draw(self.clip, self.window, self.light, s.strands, s.points, image, self.bands, clear)
 
 
 @njit(parallel=True, cache=True, fastmath=FAST)
 def _project(x, y, z, view, vp, n, m, per_bundle, rgba, alpha, width_px, intensity, depth_fade,
-             centre, clip, light):
-    """Clip position and light of point k = j·N + i (point j of strand i); a point of a
-    hidden bundle gets w = −1, which no segment survives."""
+             centre, w, h, clip, window, light):
+    """Clip position, window position and light of point k = j·N + i (point j of strand i);
+    a point of a hidden bundle gets w = −1, which no segment survives."""
+    fw, fh = F32(w), F32(h)
     inv_m = ONE / F32(max(m - 1, 1))
     for k in prange(len(x)):
         j = k // n
@@ -71,13 +77,22 @@ def _project(x, y, z, view, vp, n, m, per_bundle, rgba, alpha, width_px, intensi
         light[k, 2] = rgba[b, 2] * gain
         for c in range(4):
             clip[k, c] = px * vp[0, c] + py * vp[1, c] + pz * vp[2, c] + vp[3, c]
+        cw = clip[k, 3]
         if alpha[b] <= ZERO:
             clip[k, 3] = -ONE
+        elif cw > EPS and clip[k, 2] >= -cw and clip[k, 2] <= cw:
+            iw = ONE / cw
+            window[k, 0] = (clip[k, 0] * iw * HALF + HALF) * fw
+            window[k, 1] = (clip[k, 1] * iw * HALF + HALF) * fh
+            window[k, 2] = iw
+        else:
+            window[k, 2] = ZERO  # outside the depth range: its segments get clipped
 
 
 @njit(inline="always", fastmath=FAST)
 def _add(flat, p, t, iw0, iw1, r0, g0, b0, r1, g1, b1):
-    """Add the colour at parameter t of a screen-space segment, interpolated with 1/w."""
+    """Add the colour at parameter t of a screen-space segment, interpolated with 1/w (as GL
+    interpolates a vertex output)."""
     a = (ONE - t) * iw0
     wa = a / max(a + t * iw1, EPS)
     wb = ONE - wa
@@ -87,78 +102,98 @@ def _add(flat, p, t, iw0, iw1, r0, g0, b0, r1, g1, b1):
 
 
 @njit(parallel=True, cache=True, fastmath=FAST)
-def _draw(clip, light, n, m, out, bands, clear):
+def _draw(clip, window, light, n, m, out, bands, clear):
     h, w, _ = out.shape
-    fw, fh = F32(w), F32(h)
     flat = out.reshape(h * w, 4)
     rows = (h + bands - 1) // bands
     for band in prange(bands):
         lo = band * rows
         hi = min(h, lo + rows)
+        flo, fhi = F32(lo), F32(hi)
         if clear:
             flat[lo * w:hi * w] = ZERO
         for a in range((m - 1) * n):
             b = a + n
-            aw, bw = clip[a, 3], clip[b, 3]
-            if aw == -ONE or bw == -ONE:
+            if clip[a, 3] == -ONE or clip[b, 3] == -ONE:
                 continue
-            ax, ay, az = clip[a, 0], clip[a, 1], clip[a, 2]
-            bx, by, bz = clip[b, 0], clip[b, 1], clip[b, 2]
-            # clip against the near (z ≥ −w) and far (z ≤ w) planes
             t0, t1 = ZERO, ONE
-            dn_a, dn_b = az + aw, bz + bw
-            df_a, df_b = aw - az, bw - bz
-            if (dn_a < ZERO and dn_b < ZERO) or (df_a < ZERO and df_b < ZERO):
-                continue
-            if dn_a < ZERO:
-                t0 = dn_a / (dn_a - dn_b)
-            elif dn_b < ZERO:
-                t1 = dn_a / (dn_a - dn_b)
-            if df_a < ZERO:
-                t0 = max(t0, df_a / (df_a - df_b))
-            elif df_b < ZERO:
-                t1 = min(t1, df_a / (df_a - df_b))
-            if t0 >= t1:
-                continue
-            # the visible part's ends, in window pixels, with 1/w and light
-            w0 = aw + t0 * (bw - aw)
-            w1 = aw + t1 * (bw - aw)
-            if w0 <= EPS or w1 <= EPS:
-                continue
-            iw0, iw1 = ONE / w0, ONE / w1
-            x0 = ((ax + t0 * (bx - ax)) * iw0 * HALF + HALF) * fw
-            y0 = ((ay + t0 * (by - ay)) * iw0 * HALF + HALF) * fh
-            x1 = ((ax + t1 * (bx - ax)) * iw1 * HALF + HALF) * fw
-            y1 = ((ay + t1 * (by - ay)) * iw1 * HALF + HALF) * fh
-            if max(y0, y1) < F32(lo) or min(y0, y1) >= F32(hi):
-                continue
-            ra, ga, ba = light[a, 0], light[a, 1], light[a, 2]
-            r0 = ra + t0 * (light[b, 0] - ra)
-            g0 = ga + t0 * (light[b, 1] - ga)
-            b0 = ba + t0 * (light[b, 2] - ba)
-            r1 = ra + t1 * (light[b, 0] - ra)
-            g1 = ga + t1 * (light[b, 1] - ga)
-            b1 = ba + t1 * (light[b, 2] - ba)
-            dx, dy = x1 - x0, y1 - y0
-            if abs(dx) >= abs(dy):
-                # x-major: one fragment in each column whose centre lies in [x0, x1)
-                if dx == ZERO:
+            if window[a, 2] > ZERO and window[b, 2] > ZERO:  # both ends inside: no clipping
+                y0, y1 = window[a, 1], window[b, 1]
+                if max(y0, y1) < flo or min(y0, y1) >= fhi:
                     continue
-                c0 = max(np.int64(np.ceil(min(x0, x1) - HALF)), 0)
-                c1 = min(np.int64(np.ceil(max(x0, x1) - HALF)), w)
-                inv = ONE / dx
-                for col in range(c0, c1):
-                    t = (F32(col) + HALF - x0) * inv
-                    row = np.int64(np.floor(y0 + t * dy))
-                    if row >= lo and row < hi:
-                        _add(flat, row * w + col, t, iw0, iw1, r0, g0, b0, r1, g1, b1)
+                x0, x1 = window[a, 0], window[b, 0]
+                iw0, iw1 = window[a, 2], window[b, 2]
             else:
-                # y-major: one fragment in each row of this band whose centre is in [y0, y1)
-                q0 = max(np.int64(np.ceil(min(y0, y1) - HALF)), lo)
-                q1 = min(np.int64(np.ceil(max(y0, y1) - HALF)), hi)
-                inv = ONE / dy
-                for row in range(q0, q1):
-                    t = (F32(row) + HALF - y0) * inv
-                    col = np.int64(np.floor(x0 + t * dx))
-                    if col >= 0 and col < w:
-                        _add(flat, row * w + col, t, iw0, iw1, r0, g0, b0, r1, g1, b1)
+                ok, t0, t1, x0, y0, iw0, x1, y1, iw1 = _clip(clip, a, b, w, h)
+                if not ok or max(y0, y1) < flo or min(y0, y1) >= fhi:
+                    continue
+            _segment(flat, w, lo, hi, x0, y0, iw0, x1, y1, iw1, light, a, b, t0, t1)
+
+
+@njit(inline="always", fastmath=FAST)
+def _clip(clip, a, b, w, h):
+    """The part of segment a–b inside the near (z ≥ −w) and far (z ≤ w) planes: whether there
+    is one, its parameter range, and its ends' window position and 1/w."""
+    aw, bw = clip[a, 3], clip[b, 3]
+    ax, ay, az = clip[a, 0], clip[a, 1], clip[a, 2]
+    bx, by, bz = clip[b, 0], clip[b, 1], clip[b, 2]
+    t0, t1 = ZERO, ONE
+    dn_a, dn_b = az + aw, bz + bw
+    df_a, df_b = aw - az, bw - bz
+    if (dn_a < ZERO and dn_b < ZERO) or (df_a < ZERO and df_b < ZERO):
+        return False, t0, t1, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO
+    if dn_a < ZERO:
+        t0 = dn_a / (dn_a - dn_b)
+    elif dn_b < ZERO:
+        t1 = dn_a / (dn_a - dn_b)
+    if df_a < ZERO:
+        t0 = max(t0, df_a / (df_a - df_b))
+    elif df_b < ZERO:
+        t1 = min(t1, df_a / (df_a - df_b))
+    w0 = aw + t0 * (bw - aw)
+    w1 = aw + t1 * (bw - aw)
+    if t0 >= t1 or w0 <= EPS or w1 <= EPS:
+        return False, t0, t1, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO
+    iw0, iw1 = ONE / w0, ONE / w1
+    fw, fh = F32(w), F32(h)
+    x0 = ((ax + t0 * (bx - ax)) * iw0 * HALF + HALF) * fw
+    y0 = ((ay + t0 * (by - ay)) * iw0 * HALF + HALF) * fh
+    x1 = ((ax + t1 * (bx - ax)) * iw1 * HALF + HALF) * fw
+    y1 = ((ay + t1 * (by - ay)) * iw1 * HALF + HALF) * fh
+    return True, t0, t1, x0, y0, iw0, x1, y1, iw1
+
+
+@njit(inline="always", fastmath=FAST)
+def _segment(flat, w, lo, hi, x0, y0, iw0, x1, y1, iw1, light, a, b, t0, t1):
+    """Rows lo..hi of the one-pixel line (x0, y0)–(x1, y1), the visible part t0..t1 of
+    segment a–b, its light interpolated with 1/w."""
+    ra, ga, ba = light[a, 0], light[a, 1], light[a, 2]
+    r0 = ra + t0 * (light[b, 0] - ra)
+    g0 = ga + t0 * (light[b, 1] - ga)
+    b0 = ba + t0 * (light[b, 2] - ba)
+    r1 = ra + t1 * (light[b, 0] - ra)
+    g1 = ga + t1 * (light[b, 1] - ga)
+    b1 = ba + t1 * (light[b, 2] - ba)
+    dx, dy = x1 - x0, y1 - y0
+    if abs(dx) >= abs(dy):
+        # x-major: one fragment in each column whose centre lies in [x0, x1)
+        if dx == ZERO:
+            return
+        c0 = max(np.int64(np.ceil(min(x0, x1) - HALF)), 0)
+        c1 = min(np.int64(np.ceil(max(x0, x1) - HALF)), w)
+        inv = ONE / dx
+        for col in range(c0, c1):
+            t = (F32(col) + HALF - x0) * inv
+            row = np.int64(np.floor(y0 + t * dy))
+            if row >= lo and row < hi:
+                _add(flat, row * w + col, t, iw0, iw1, r0, g0, b0, r1, g1, b1)
+    else:
+        # y-major: one fragment in each row of this band whose centre is in [y0, y1)
+        q0 = max(np.int64(np.ceil(min(y0, y1) - HALF)), lo)
+        q1 = min(np.int64(np.ceil(max(y0, y1) - HALF)), hi)
+        inv = ONE / dy
+        for row in range(q0, q1):
+            t = (F32(row) + HALF - y0) * inv
+            col = np.int64(np.floor(x0 + t * dx))
+            if col >= 0 and col < w:
+                _add(flat, row * w + col, t, iw0, iw1, r0, g0, b0, r1, g1, b1)
