@@ -10,7 +10,10 @@ Float32 structure-of-arrays. Each step is two kernels over preallocated arrays:
    piecewise-trilinear interpolation there (about 1 % of that step, measured).
 2. `respawn`: particles past their lifetime are reborn on a random point of an active strand.
    Randomness is a hash of (seed, particle, respawn count): no shared generator state in the
-   parallel loop, so the result never depends on thread timing.
+   parallel loop, so the result never depends on thread timing. Which strand follows from
+   the particle's slot (slots are shared out among the emitting strands), so neighbours in
+   memory are born near each other.
+3. `BlockSorter` re-sorts one block of the arrays by grid cell (see particle_order.py).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from numba import njit, prange
 from engine.solver.fastmath import FAST, HALF, ONE, ZERO, uniform
 from engine.solver.field import FlowField
 from engine.solver.fluid_kernels import cell_of, corners, trilinear
+from engine.solver.particle_order import BlockSorter
 
 F32 = np.float32
 
@@ -28,7 +32,7 @@ F32 = np.float32
 class ParticleSolver:
     """`count` particles; `owner` says which bundle (participant) each one came from."""
 
-    def __init__(self, count: int, seed: int = 0) -> None:
+    def __init__(self, count: int, seed: int = 0, sort_blocks: int = 8) -> None:
         self.count = count
         self.seed = seed
         self.x, self.y, self.z = (np.zeros(count, F32) for _ in range(3))
@@ -44,6 +48,8 @@ class ParticleSolver:
         self.life_min, self.life_max = 2.0, 6.0
         self._emitters = np.zeros(0, np.int32)
         self._mask: np.ndarray | None = None
+        # keeps neighbours in space neighbours in memory; sort_blocks=0 keeps slots fixed
+        self.order = BlockSorter(count, sort_blocks) if sort_blocks > 0 else None
 
     def step(self, dt: float, field: FlowField, strands) -> None:
         """Advance by dt; dead particles respawn on a random point of an active strand."""
@@ -54,6 +60,8 @@ class ParticleSolver:
                 self.spawns, np.uint64(self.seed), F32(self.jitter), F32(self.life_min),
                 F32(self.life_max), self._emitters, strands.bundle_of, strands.x, strands.y,
                 strands.z, strands.strands, strands.points)
+        if self.order is not None:
+            self.order.sort_next(self, field.resolution, field.extent)
 
     def _update_emitters(self, strands) -> None:
         # the emitter list changes only when a bundle comes or goes: compare the small
@@ -99,6 +107,7 @@ def advance(x, y, z, age, life, fade, dt, g, r, inv_cell, speed, lift):
 def respawn(x, y, z, age, life, fade, tint, owner, spawns, seed, jitter, life_min, life_max,
             emitters, bundle_of, sx, sy, sz, n, m):
     n_emit = len(emitters)
+    count = len(x)
     for i in prange(len(x)):
         if age[i] < life[i]:
             continue
@@ -108,7 +117,7 @@ def respawn(x, y, z, age, life, fade, tint, owner, spawns, seed, jitter, life_mi
         c = spawns[i]
         spawns[i] = c + np.uint32(1)
         key = np.uint64(8) * np.uint64(c)
-        strand = emitters[min(np.int64(uniform(seed, i, key) * F32(n_emit)), n_emit - 1)]
+        strand = emitters[min(np.int64(i) * n_emit // count, n_emit - 1)]
         j = min(np.int64(uniform(seed, i, key + np.uint64(1)) * F32(m)), m - 1)
         k = j * n + strand
         x[i] = sx[k] + jitter * (uniform(seed, i, key + np.uint64(2)) - HALF)

@@ -210,7 +210,8 @@ def particles_respawn(p, strands) -> None:
     def u(k: int) -> np.ndarray:
         return uniform(p.seed, dead, key + np.uint64(k))
 
-    strand = emitters[np.minimum((u(0) * len(emitters)).astype(np.int64), len(emitters) - 1)]
+    # the strand follows from the slot: slots are shared out among the emitting strands
+    strand = emitters[np.minimum(dead * len(emitters) // p.count, len(emitters) - 1)]
     j = np.minimum((u(1) * strands.points).astype(np.int64), strands.points - 1)
     k = j * strands.strands + strand
     p.x[dead] = strands.x[k] + p.jitter * (u(2) - 0.5)
