@@ -10,6 +10,7 @@ would have drawn (the pixel whose centre is nearest).
 
 from __future__ import annotations
 
+import moderngl
 import numpy as np
 from numba import get_num_threads, njit, prange
 
@@ -23,9 +24,7 @@ class Canvas:
     add their light into, one per view size, and the texture it goes up in when it cannot
     be the HDR target's starting image."""
 
-    def __init__(self, ctx, size: tuple[int, int]) -> None:
-        import moderngl
-
+    def __init__(self, ctx: moderngl.Context, size: tuple[int, int]) -> None:
         self.size = size
         self.image = np.zeros((size[1], size[0], 4), F32)
         self.texture = ctx.texture(size, 4, dtype="f4")
