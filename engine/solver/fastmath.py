@@ -8,7 +8,9 @@ keeps the loop scalar; these polynomials vectorise. Randomness is a pure hash of
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 # Fast-math for every kernel, but without FMA contraction ("contract") and reassociation
 # ("reassoc"): with either, the code Numba compiles in-process rounds differently from the code
@@ -31,6 +33,21 @@ ONE = F32(1.0)
 HALF = F32(0.5)
 ZERO = F32(0.0)
 INV_2_24 = F32(1.0 / (1 << 24))
+
+
+@intrinsic
+def fma(typingctx, a, b, c):
+    """a·b + c in float32, rounded once. Fused where the code says so, never by the compiler's
+    choice (see FAST): the same result from freshly compiled and from cached code."""
+    if not all(t == types.float32 for t in (a, b, c)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        f = ir.FloatType()
+        fn = builder.module.declare_intrinsic("llvm.fma", [f], ir.FunctionType(f, [f, f, f]))
+        return builder.call(fn, args)
+
+    return types.float32(types.float32, types.float32, types.float32), codegen
 
 
 @njit(inline="always", fastmath=FAST)

@@ -22,7 +22,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from engine.solver.fastmath import FAST, HALF, ONE, PI, TWO_PI, ZERO, fcos, fsin
+from engine.solver.fastmath import FAST, HALF, ONE, PI, TWO_PI, ZERO, fcos, fma, fsin
 from engine.solver.field import FlowField
 from engine.solver.fluid_kernels import sample_field
 
@@ -325,14 +325,16 @@ def constrain(x, y, z, n, m, rest, iterations, bending, follow_the_leader):
                     dx = x[b] - x[a]
                     dy = y[b] - y[a]
                     dz = z[b] - z[a]
-                    inv_d = ONE / np.sqrt(dx * dx + dy * dy + dz * dz + F32(1e-12))
-                    corr = ONE - rest[i] * inv_d  # fraction of the segment to remove
-                    x[a] += wa * corr * dx
-                    y[a] += wa * corr * dy
-                    z[a] += wa * corr * dz
-                    x[b] -= wb * corr * dx
-                    y[b] -= wb * corr * dy
-                    z[b] -= wb * corr * dz
+                    inv_d = ONE / np.sqrt(fma(dx, dx, fma(dy, dy, fma(dz, dz, F32(1e-12)))))
+                    corr = fma(-rest[i], inv_d, ONE)  # fraction of the segment to remove
+                    ka = wa * corr
+                    kb = -wb * corr
+                    x[a] = fma(ka, dx, x[a])
+                    y[a] = fma(ka, dy, y[a])
+                    z[a] = fma(ka, dz, z[a])
+                    x[b] = fma(kb, dx, x[b])
+                    y[b] = fma(kb, dy, y[b])
+                    z[b] = fma(kb, dz, z[b])
                 if bending > ZERO and j >= 2:  # straighten point j-1 while its rows are hot
                     r0 = U64((j - 2) * n)
                     for i in range(U64(i0), U64(i1)):
