@@ -203,3 +203,19 @@ def test_trails_are_kept_per_view(ctx):
     renderer = Renderer(ctx, (192, 108), layout=parse_layout("sbs"))
     frame(renderer, scene)
     assert len(renderer._trails) == 2  # one history per eye: views never bleed into each other
+
+
+def test_cpu_canvas_is_added_over_a_coloured_background(ctx):
+    """With a background colour the CPU canvas cannot be the starting image: it is added over
+    the cleared target instead, and carries the same light."""
+    scene = advanced_scene()
+    renderer = Renderer(ctx, SIZE)
+    black = frame(renderer, scene)
+    scene.background = (0.03, 0.02, 0.05)
+    lit = frame(renderer, scene)
+    assert lit.min() > 0.0  # the background shows everywhere
+    bright = black.max(axis=-1) > 120
+    assert bright.sum() > 20  # strands and particles are there ...
+    assert (lit[bright] >= black[bright] - 2.0).all()  # ... and no dimmer on the background
+    empty = black.max(axis=-1) == 0
+    np.testing.assert_allclose(lit[empty].mean(axis=0), np.median(lit[empty], axis=0), atol=6.0)
