@@ -128,12 +128,12 @@ class Renderer:
         # CPU-drawn layers (software GL) add their light into one float32 canvas; light adds
         # up (additive blending), so on a black background the canvas *is* the starting image,
         # uploaded in place of a clear and an extra full-screen pass
-        painters = [d for d in drawers if getattr(d, "on_cpu", False)]
+        painters = [d for d in drawers if d.on_cpu]
         if painters:
             canvas = self._canvas(size)
             for k, painter in enumerate(painters):
                 painter.paint(canvas.image, view, proj, size, clear=k == 0)
-            drawers = [d for d in drawers if not getattr(d, "on_cpu", False)]
+            drawers = [d for d in drawers if not d.on_cpu]
         direct = bool(painters) and vb.hdr.dtype == "f4" and not any(scene.background)
         if direct:
             vb.hdr.write(canvas.image)
