@@ -29,8 +29,8 @@ class BlockSorter:
         self.count = count
         self.size = (count + self.blocks - 1) // self.blocks
         self.next = 0
-        self._key = np.zeros(self.size, np.int32)
-        self._perm = np.zeros(self.size, np.int32)
+        self._key = np.zeros(self.size, np.uint32)
+        self._perm = np.zeros(self.size, np.uint32)
         self._counts = np.zeros(0, np.int32)
         self._f32 = np.zeros((7, self.size), F32)
         self._i32 = np.zeros(self.size, np.int32)
@@ -47,32 +47,38 @@ class BlockSorter:
         self.next = (self.next + 1) % self.blocks
         if hi - lo < 2:
             return
-        order_block(p.x, p.y, p.z, lo, hi, r, F32(r / extent), self._key, self._counts, self._perm)
+        block_keys(p.x, p.y, p.z, lo, hi, r, F32(r / extent), self._key)
+        counting_order(self._key, hi - lo, self._counts, self._perm)
         permute(lo, hi, self._perm, p.x, p.y, p.z, p.age, p.life, p.fade, p.tint, p.owner,
                 p.spawns, self._f32, self._i32, self._u32)
 
 
-@njit(cache=True, fastmath=FAST)
-def order_block(x, y, z, lo, hi, r, inv_cell, key, counts, perm):
-    """perm[k] = which particle (relative to lo) goes to slot lo + k, stably by cell."""
+@njit(parallel=True, cache=True, fastmath=FAST)
+def block_keys(x, y, z, lo, hi, r, inv_cell, key):
+    """key[k] = the cell of particle lo + k on an R³ grid (uint32 maths: LLVM vectorises it)."""
     half = F32(0.5) * F32(r)
-    m = r - 1
-    n = hi - lo
-    counts[:] = 0
-    for k in range(n):
+    m = np.uint32(r - 1)
+    ur = np.uint32(r)
+    for k in prange(hi - lo):
         i = lo + k
-        cx = np.int64(np.floor(x[i] * inv_cell + half)) & m
-        cy = np.int64(np.floor(y[i] * inv_cell + half)) & m
-        cz = np.int64(np.floor(z[i] * inv_cell + half)) & m
-        c = (cz * r + cy) * r + cx
-        key[k] = c
-        counts[c] += 1
+        cx = np.uint32(np.int32(np.floor(x[i] * inv_cell + half))) & m
+        cy = np.uint32(np.int32(np.floor(y[i] * inv_cell + half))) & m
+        cz = np.uint32(np.int32(np.floor(z[i] * inv_cell + half))) & m
+        key[k] = (cz * ur + cy) * ur + cx
+
+
+@njit(cache=True)
+def counting_order(key, n, counts, perm):
+    """perm[k] = which particle (relative to lo) goes to slot lo + k, stably by key."""
+    counts[:] = 0
+    for k in range(np.uint64(n)):
+        counts[key[k]] += 1
     total = 0
     for c in range(len(counts)):
         v = counts[c]
         counts[c] = total
         total += v
-    for k in range(n):
+    for k in range(np.uint64(n)):
         c = key[k]
         perm[counts[c]] = k
         counts[c] += 1
@@ -80,27 +86,38 @@ def order_block(x, y, z, lo, hi, r, inv_cell, key, counts, perm):
 
 @njit(parallel=True, cache=True)
 def permute(lo, hi, perm, x, y, z, age, life, fade, tint, owner, spawns, f32, i32, u32):
-    """Every attribute of the block into its new order (through scratch, in parallel)."""
+    """Every attribute of the block into its new order (through scratch, in parallel).
+
+    One array view per line: unpacking four or more views in one tuple assignment makes
+    Numba's parfor drop the loop's stores (numba 0.68)."""
+    s0 = f32[0]
+    s1 = f32[1]
+    s2 = f32[2]
+    s3 = f32[3]
+    s4 = f32[4]
+    s5 = f32[5]
+    s6 = f32[6]
     n = hi - lo
+    base = np.uint64(lo)  # unsigned indices: no wrap-around checks per load
     for k in prange(n):
-        j = lo + perm[k]
-        f32[0, k] = x[j]
-        f32[1, k] = y[j]
-        f32[2, k] = z[j]
-        f32[3, k] = age[j]
-        f32[4, k] = life[j]
-        f32[5, k] = fade[j]
-        f32[6, k] = tint[j]
+        j = base + np.uint64(perm[k])
+        s0[k] = x[j]
+        s1[k] = y[j]
+        s2[k] = z[j]
+        s3[k] = age[j]
+        s4[k] = life[j]
+        s5[k] = fade[j]
+        s6[k] = tint[j]
         i32[k] = owner[j]
         u32[k] = spawns[j]
     for k in prange(n):
-        i = lo + k
-        x[i] = f32[0, k]
-        y[i] = f32[1, k]
-        z[i] = f32[2, k]
-        age[i] = f32[3, k]
-        life[i] = f32[4, k]
-        fade[i] = f32[5, k]
-        tint[i] = f32[6, k]
+        i = base + np.uint64(k)
+        x[i] = s0[k]
+        y[i] = s1[k]
+        z[i] = s2[k]
+        age[i] = s3[k]
+        life[i] = s4[k]
+        fade[i] = s5[k]
+        tint[i] = s6[k]
         owner[i] = i32[k]
         spawns[i] = u32[k]
