@@ -273,3 +273,16 @@ def test_cell_polynomial_midpoint_stays_close_to_sampling_the_neighbour_cell():
     err = np.linalg.norm(ours - exact, axis=1)
     assert err.max() < 0.05 * step.max()
     assert np.mean(err > 1e-9) < 0.5  # most midpoints stay inside the cell: identical there
+
+
+def test_no_kernel_unpacks_array_views_in_one_tuple():
+    """Numba 0.68's parfor silently drops a parallel loop's stores when four or more array
+    views are unpacked in one tuple assignment (`a, b, c, d = m[0], m[1], m[2], m[3]`;
+    found while writing particle kernels). Keep kernels to one view per line."""
+    import re
+    from pathlib import Path
+
+    pattern = re.compile(r"^\s*\w+(\s*,\s*\w+){3,}\s*=\s*\w+\[0\]\s*,\s*\w+\[1\]", re.M)
+    engine = Path(__file__).resolve().parents[1] / "engine"
+    offenders = [str(p) for p in engine.rglob("*.py") if pattern.search(p.read_text())]
+    assert offenders == []
