@@ -205,25 +205,24 @@ def resample(src, out, r, inv_cell, offset):
                 out[k], out[k + 1], out[k + 2] = sample_field(src, r, inv_cell, px, py, pz)
 
 
+@njit(inline="always")
+def _neighbours(i, m, stride):
+    """Flat offsets of node i's next, previous and own row along one axis (periodic)."""
+    ui = U32(i)
+    return ((ui + U32(1)) & m) * stride, ((ui + m) & m) * stride, ui * stride
+
+
 @njit(parallel=True, cache=True, fastmath=FAST)
 def divergence(vx, vy, vz, out, r, inv_cell):
     s = HALF * inv_cell
     m = U32(r - 1)
     ur = U32(r)
     for z in prange(r):
-        uz = U32(z)
-        zp = ((uz + U32(1)) & m) * ur * ur
-        zm = ((uz + m) & m) * ur * ur
-        zc = uz * ur * ur
+        zp, zm, zc = _neighbours(z, m, ur * ur)
         for y in range(r):
-            uy = U32(y)
-            yp = ((uy + U32(1)) & m) * ur
-            ym = ((uy + m) & m) * ur
-            yc = uy * ur
+            yp, ym, yc = _neighbours(y, m, ur)
             for x in range(r):
-                ux = U32(x)
-                xp = (ux + U32(1)) & m
-                xm = (ux + m) & m
+                xp, xm, ux = _neighbours(x, m, U32(1))
                 out[zc + yc + ux] = s * (vx[zc + yc + xp] - vx[zc + yc + xm]
                                          + vy[zc + yp + ux] - vy[zc + ym + ux]
                                          + vz[zp + yc + ux] - vz[zm + yc + ux])
@@ -236,19 +235,11 @@ def subtract_gradient(vx, vy, vz, p, g, r, inv_cell):
     m = U32(r - 1)
     ur = U32(r)
     for z in prange(r):
-        uz = U32(z)
-        zp = ((uz + U32(1)) & m) * ur * ur
-        zm = ((uz + m) & m) * ur * ur
-        zc = uz * ur * ur
+        zp, zm, zc = _neighbours(z, m, ur * ur)
         for y in range(r):
-            uy = U32(y)
-            yp = ((uy + U32(1)) & m) * ur
-            ym = ((uy + m) & m) * ur
-            yc = uy * ur
+            yp, ym, yc = _neighbours(y, m, ur)
             for x in range(r):
-                ux = U32(x)
-                xp = (ux + U32(1)) & m
-                xm = (ux + m) & m
+                xp, xm, ux = _neighbours(x, m, U32(1))
                 k = zc + yc + ux
                 g[U32(4) * k] = vx[k] - s * (p[zc + yc + xp] - p[zc + yc + xm])
                 g[U32(4) * k + U32(1)] = vy[k] - s * (p[zc + yp + ux] - p[zc + ym + ux])
