@@ -1,0 +1,156 @@
+"""Eight particles at a time in explicit LLVM vector code: the particle step's hot path.
+
+Why: advecting a particle reads its cell's 8 corners × 3 velocity components, 24 scattered
+loads. Loop-vectorised across particles, each becomes a gather; without fast gathers (AVX2
+on AMD, for one) LLVM emulates every lane with a load and an insert, and the step is bound
+by those inserts (8.2 ms for 1M particles here). The grid keeps x, y, z and a pad of a node
+in one 16-byte slot, so this kernel loads each corner of each particle with one 16-byte
+load and turns eight such rows into x, y and z vectors with 11 shuffles: 4.7 ms, with the
+same float operations in the same order as `trilinear` (no fusing), hence bitwise the same
+result as the scalar kernel. Plain LLVM vector IR: other targets (SSE, NEON) legalise it.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
+
+F32 = ir.FloatType()
+I32 = ir.IntType(32)
+I64 = ir.IntType(64)
+V8F = ir.VectorType(F32, 8)
+V4F = ir.VectorType(F32, 4)
+V8I = ir.VectorType(I32, 8)
+LANES = 8
+
+
+def _splat(b: ir.IRBuilder, s, vt: ir.VectorType):
+    v = b.insert_element(ir.Constant(vt, ir.Undefined), s, ir.Constant(I32, 0))
+    return _shuffle(b, v, ir.Constant(vt, ir.Undefined), [0] * vt.count)
+
+
+def _shuffle(b: ir.IRBuilder, u, v, mask: list[int]):
+    return b.shuffle_vector(u, v, ir.Constant(ir.VectorType(I32, len(mask)), mask))
+
+
+def _declare(module: ir.Module, name: str, fnty: ir.FunctionType) -> ir.Function:
+    try:
+        return module.get_global(name)
+    except KeyError:
+        return ir.Function(module, fnty, name=name)
+
+
+def _transpose(b: ir.IRBuilder, rows: list) -> tuple:
+    """Eight (x, y, z, pad) rows, one per particle, to x, y and z vectors over the eight."""
+    low = list(range(8))
+    p04 = _shuffle(b, rows[0], rows[4], low)
+    p15 = _shuffle(b, rows[1], rows[5], low)
+    p26 = _shuffle(b, rows[2], rows[6], low)
+    p37 = _shuffle(b, rows[3], rows[7], low)
+    t0 = _shuffle(b, p04, p15, [0, 8, 1, 9, 4, 12, 5, 13])
+    t1 = _shuffle(b, p04, p15, [2, 10, 3, 11, 6, 14, 7, 15])
+    t2 = _shuffle(b, p26, p37, [0, 8, 1, 9, 4, 12, 5, 13])
+    t3 = _shuffle(b, p26, p37, [2, 10, 3, 11, 6, 14, 7, 15])
+    return (_shuffle(b, t0, t2, [0, 1, 8, 9, 4, 5, 12, 13]),
+            _shuffle(b, t0, t2, [2, 3, 10, 11, 6, 7, 14, 15]),
+            _shuffle(b, t1, t3, [0, 1, 8, 9, 4, 5, 12, 13]))
+
+
+def _trilinear(b: ir.IRBuilder, c: list, tx, ty, tz, one):
+    """`fluid_kernels.trilinear`, operation for operation, on vectors."""
+    sx, sy = b.fsub(one, tx), b.fsub(one, ty)
+
+    def lerp_x(p, q):
+        return b.fadd(b.fmul(sx, p), b.fmul(tx, q))
+
+    near = b.fadd(b.fmul(sy, lerp_x(c[0], c[1])), b.fmul(ty, lerp_x(c[2], c[3])))
+    far = b.fadd(b.fmul(sy, lerp_x(c[4], c[5])), b.fmul(ty, lerp_x(c[6], c[7])))
+    return b.fadd(b.fmul(b.fsub(one, tz), near), b.fmul(tz, far))
+
+
+def _corner_offsets(b: ir.IRBuilder, ix, iy, iz, r) -> list:
+    """`fluid_kernels.cell_of`'s eight corner offsets into the interleaved grid, on vectors."""
+    def splat(s):
+        return _splat(b, s, V8I)
+
+    m = splat(b.sub(r, ir.Constant(I32, 1)))
+    one = splat(ir.Constant(I32, 1))
+    sx, sy, sz = (splat(v) for v in (ir.Constant(I32, 4), b.mul(r, ir.Constant(I32, 4)),
+                                      b.mul(b.mul(r, r), ir.Constant(I32, 4))))
+    x0, x1 = b.mul(b.and_(ix, m), sx), b.mul(b.and_(b.add(ix, one), m), sx)
+    y0, y1 = b.mul(b.and_(iy, m), sy), b.mul(b.and_(b.add(iy, one), m), sy)
+    z0, z1 = b.mul(b.and_(iz, m), sz), b.mul(b.and_(b.add(iz, one), m), sz)
+    rows = (b.add(z0, y0), b.add(z0, y1), b.add(z1, y0), b.add(z1, y1))
+    return [b.add(row, x) for row in rows for x in (x0, x1)]
+
+
+@intrinsic
+def advance8(typingctx, x, y, z, age, life, fade, i, g, r, inv_cell, dt, h, step, rise, lift):
+    """`particles.advance_one` for particles i … i+7 (i a uint64, r an int32, floats float32)."""
+    arrays = (x, y, z, age, life, fade, g)
+    scalars = (inv_cell, dt, h, step, rise, lift)
+    if not (all(isinstance(a, types.Array) and a.dtype == types.float32 and a.ndim == 1
+                and a.layout == "C" for a in arrays)
+            and i == types.uint64 and r == types.int32
+            and all(s == types.float32 for s in scalars)):
+        return None
+    sig = types.void(x, y, z, age, life, fade, i, g, r, inv_cell, dt, h, step, rise, lift)
+
+    def codegen(context, b, signature, args):
+        ptr = [context.make_array(signature.args[k])(context, b, args[k]).data
+               for k in (0, 1, 2, 3, 4, 5, 7)]
+        px_p, py_p, pz_p, age_p, life_p, fade_p, grid = ptr
+        first, r = args[6], args[8]
+        inv_cell, dt, h, step, rise, lift = args[9:]
+
+        def splat(s):
+            return _splat(b, s, V8F)
+
+        def load(p):
+            return b.load(b.bitcast(b.gep(p, [first]), ir.PointerType(V8F)), align=4)
+
+        def store(v, p):
+            b.store(v, b.bitcast(b.gep(p, [first]), ir.PointerType(V8F)), align=4)
+
+        one = splat(ir.Constant(F32, 1.0))
+        floor = _declare(b.module, "llvm.floor.v8f32", ir.FunctionType(V8F, [V8F]))
+        px, py, pz = load(px_p), load(py_p), load(pz_p)
+        half = splat(b.fmul(ir.Constant(F32, 0.5), b.sitofp(r, F32)))
+        scale = splat(inv_cell)
+        gx, gy, gz = (b.fadd(b.fmul(p, scale), half) for p in (px, py, pz))
+        fx, fy, fz = (b.call(floor, [v]) for v in (gx, gy, gz))
+        tx, ty, tz = b.fsub(gx, fx), b.fsub(gy, fy), b.fsub(gz, fz)
+        offsets = _corner_offsets(b, *(b.fptosi(f, V8I) for f in (fx, fy, fz)), r)
+        cx, cy, cz = [], [], []
+        for offset in offsets:
+            rows = []
+            for lane in range(LANES):
+                o = b.zext(b.extract_element(offset, ir.Constant(I32, lane)), I64)
+                rows.append(b.load(b.bitcast(b.gep(grid, [o]), ir.PointerType(V4F)), align=4))
+            for out, v in zip((cx, cy, cz), _transpose(b, rows), strict=True):
+                out.append(v)
+        ux, uy, uz = (_trilinear(b, c, tx, ty, tz, one) for c in (cx, cy, cz))
+        hh = splat(h)
+        mx = b.fadd(tx, b.fmul(ux, hh))
+        my = b.fadd(ty, b.fmul(b.fadd(uy, splat(rise)), hh))
+        mz = b.fadd(tz, b.fmul(uz, hh))
+        vx, vy, vz = (_trilinear(b, c, mx, my, mz, one) for c in (cx, cy, cz))
+        s = splat(step)
+        store(b.fadd(px, b.fmul(vx, s)), px_p)
+        store(b.fadd(b.fadd(py, b.fmul(vy, s)), splat(b.fmul(lift, dt))), py_p)
+        store(b.fadd(pz, b.fmul(vz, s)), pz_p)
+        a = b.fadd(load(age_p), splat(dt))
+        store(a, age_p)
+
+        def smaller(p, q):
+            return b.select(b.fcmp_ordered("<", p, q), p, q)
+
+        rise_in = smaller(b.fmul(a, splat(ir.Constant(F32, 2.0))), one)
+        fall = smaller(b.fmul(b.fsub(load(life_p), a), splat(ir.Constant(F32, 0.7))), one)
+        fade_v = smaller(rise_in, fall)
+        zero = splat(ir.Constant(F32, 0.0))
+        store(b.select(b.fcmp_ordered(">", fade_v, zero), fade_v, zero), fade_p)
+        return context.get_dummy_value()
+
+    return sig, codegen
