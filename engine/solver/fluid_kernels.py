@@ -12,6 +12,7 @@ import numpy as np
 from numba import njit, prange
 
 from engine.solver.fastmath import FAST
+from engine.solver.simd import LANES, advect8
 
 F32 = np.float32
 ONE = F32(1.0)
@@ -92,23 +93,28 @@ def apply_forces(g, r, inv_cell, dt, forces, kinds, count):
     """Scene forces, each visiting only the nodes inside its radius (periodic box).
 
     They fall off smoothly to zero at the radius with (1 − d²/R²)², a polynomial, so the
-    loop stays free of libm calls.
+    loop stays free of libm calls. One parallel loop over z-slices, the forces inside it in
+    order: a node sees its forces in the same order as one force at a time would apply them,
+    without a parallel region (and its start-up cost) per force.
     """
     cell = ONE / inv_cell
     half = HALF * F32(r)
     m = r - 1
-    for f in range(count):
-        cx, cy, cz = forces[f, 0], forces[f, 1], forces[f, 2]
-        rad = forces[f, 7]
-        inv_r2 = ONE / (rad * rad)
-        strength = forces[f, 6] * dt
-        kind = kinds[f]
-        span = min(np.int64(rad * inv_cell) + 1, r // 2 - 1)
-        gx = np.int64(np.floor(cx * inv_cell + half))
-        gy = np.int64(np.floor(cy * inv_cell + half))
-        gz = np.int64(np.floor(cz * inv_cell + half))
-        for oz in prange(2 * span + 1):
+    for z in prange(r):
+        for f in range(count):
+            cx, cy, cz = forces[f, 0], forces[f, 1], forces[f, 2]
+            rad = forces[f, 7]
+            span = min(np.int64(rad * inv_cell) + 1, r // 2 - 1)
+            gz = np.int64(np.floor(cz * inv_cell + half))
+            oz = (z - (gz - span)) & m  # this slice's place in the force's z-range, if any
+            if oz > 2 * span:
+                continue
             zi = gz - span + oz
+            inv_r2 = ONE / (rad * rad)
+            strength = forces[f, 6] * dt
+            kind = kinds[f]
+            gx = np.int64(np.floor(cx * inv_cell + half))
+            gy = np.int64(np.floor(cy * inv_cell + half))
             dz = (F32(zi) - half) * cell - cz
             for yi in range(gy - span, gy + span + 1):
                 dy = (F32(yi) - half) * cell - cy
@@ -157,6 +163,7 @@ def advect(g, ox, oy, oz, r, inv_cell, dt, keep, ng, noise_offset, noise):
     nscale = noise * dt
     um = U32(m)
     ur = U32(r)
+    blocks = r // LANES  # eight nodes of a row at a time in vector code, the rest one by one
     for z in prange(r):
         pz = (F32(z) - half) * cell
         uz = U32(z)
@@ -169,24 +176,37 @@ def advect(g, ox, oy, oz, r, inv_cell, dt, keep, ng, noise_offset, noise):
             y1 = ((uy + U32(iy + 1)) & um) * ur
             base = (uz * ur + uy) * ur
             # unsigned offsets throughout: no wrap-around checks (see cell_of)
-            a, b, c, d = U32(4) * (z0 + y0), U32(4) * (z0 + y1), U32(4) * (z1 + y0), U32(4) * (z1 + y1)
-            for x in range(r):
-                px = (F32(x) - half) * cell
-                k = base + U32(x)
-                k4 = U32(4) * k
-                vx, vy, vz = sample_field(g, r, inv_cell, px - dt * g[k4], py - dt * g[k4 + U32(1)],
-                                          pz - dt * g[k4 + U32(2)])
-                e = U32(4) * ((U32(x) + U32(ix)) & um)
-                f = U32(4) * ((U32(x) + U32(ix + 1)) & um)
-                nx = trilinear(corners(ng, a + e, a + f, b + e, b + f, c + e, c + f, d + e, d + f, 0),
-                               fx, fy, fz)
-                ny = trilinear(corners(ng, a + e, a + f, b + e, b + f, c + e, c + f, d + e, d + f, 1),
-                               fx, fy, fz)
-                nz = trilinear(corners(ng, a + e, a + f, b + e, b + f, c + e, c + f, d + e, d + f, 2),
-                               fx, fy, fz)
-                ox[k] = vx * keep + nx * nscale
-                oy[k] = vy * keep + ny * nscale
-                oz[k] = vz * keep + nz * nscale
+            rows = (U32(4) * (z0 + y0), U32(4) * (z0 + y1), U32(4) * (z1 + y0), U32(4) * (z1 + y1))
+            for xb in range(blocks):
+                x = LANES * xb
+                advect8(g, ox, oy, oz, ng, np.uint64(base + U32(x)), np.int32(x), py, pz,
+                        np.int32(r), inv_cell, cell, half, dt, keep, rows, np.int32(ix),
+                        (fx, fy, fz), nscale)
+            for x in range(blocks * LANES, r):
+                advect_one(g, ox, oy, oz, ng, base, x, py, pz, r, inv_cell, cell, half, dt,
+                           keep, rows, ix, um, fx, fy, fz, nscale)
+
+
+@njit(inline="always", fastmath=FAST)
+def advect_one(g, ox, oy, oz, ng, base, x, py, pz, r, inv_cell, cell, half, dt, keep, rows, ix,
+               um, fx, fy, fz, nscale):
+    a, b, c, d = rows
+    px = (F32(x) - half) * cell
+    k = base + U32(x)
+    k4 = U32(4) * k
+    vx, vy, vz = sample_field(g, r, inv_cell, px - dt * g[k4], py - dt * g[k4 + U32(1)],
+                              pz - dt * g[k4 + U32(2)])
+    e = U32(4) * ((U32(x) + U32(ix)) & um)
+    f = U32(4) * ((U32(x) + U32(ix + 1)) & um)
+    nx = trilinear(corners(ng, a + e, a + f, b + e, b + f, c + e, c + f, d + e, d + f, 0),
+                   fx, fy, fz)
+    ny = trilinear(corners(ng, a + e, a + f, b + e, b + f, c + e, c + f, d + e, d + f, 1),
+                   fx, fy, fz)
+    nz = trilinear(corners(ng, a + e, a + f, b + e, b + f, c + e, c + f, d + e, d + f, 2),
+                   fx, fy, fz)
+    ox[k] = vx * keep + nx * nscale
+    oy[k] = vy * keep + ny * nscale
+    oz[k] = vz * keep + nz * nscale
 
 
 @njit(parallel=True, cache=True, fastmath=FAST)

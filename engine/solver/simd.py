@@ -85,14 +85,46 @@ def _corner_offsets(b: ir.IRBuilder, ix, iy, iz, r) -> list:
     return [b.add(row, x) for row in rows for x in (x0, x1)]
 
 
+def _cell(b: ir.IRBuilder, px, py, pz, r, inv_cell):
+    """`fluid_kernels.cell_of` on vectors: the fractions in the cell and its corner offsets."""
+    half = _splat(b, b.fmul(ir.Constant(F32, 0.5), b.sitofp(r, F32)), V8F)
+    scale = _splat(b, inv_cell, V8F)
+    floor = _declare(b.module, "llvm.floor.v8f32", ir.FunctionType(V8F, [V8F]))
+    gx, gy, gz = (b.fadd(b.fmul(p, scale), half) for p in (px, py, pz))
+    fx, fy, fz = (b.call(floor, [v]) for v in (gx, gy, gz))
+    offsets = _corner_offsets(b, *(b.fptosi(f, V8I) for f in (fx, fy, fz)), r)
+    return (b.fsub(gx, fx), b.fsub(gy, fy), b.fsub(gz, fz)), offsets
+
+
+def _rows(b: ir.IRBuilder, grid, offsets) -> tuple:
+    """x, y, z vectors of the grid nodes at eight offsets (one 16-byte load per lane)."""
+    rows = []
+    for lane in range(LANES):
+        o = b.zext(b.extract_element(offsets, ir.Constant(I32, lane)), I64)
+        rows.append(b.load(b.bitcast(b.gep(grid, [o]), ir.PointerType(V4F)), align=4))
+    return _transpose(b, rows)
+
+
+def _corners(b: ir.IRBuilder, grid, offsets: list) -> tuple:
+    """Per component, the eight corner vectors of eight cells."""
+    cx, cy, cz = [], [], []
+    for offset in offsets:
+        for out, v in zip((cx, cy, cz), _rows(b, grid, offset), strict=True):
+            out.append(v)
+    return cx, cy, cz
+
+
+def _float_arrays(*arrays) -> bool:
+    return all(isinstance(a, types.Array) and a.dtype == types.float32 and a.ndim == 1
+               and a.layout == "C" for a in arrays)
+
+
 @intrinsic
 def advance8(typingctx, x, y, z, age, life, fade, i, g, r, inv_cell, dt, h, step, rise, lift):
     """`particles.advance_one` for particles i … i+7 (i a uint64, r an int32, floats float32)."""
     arrays = (x, y, z, age, life, fade, g)
     scalars = (inv_cell, dt, h, step, rise, lift)
-    if not (all(isinstance(a, types.Array) and a.dtype == types.float32 and a.ndim == 1
-                and a.layout == "C" for a in arrays)
-            and i == types.uint64 and r == types.int32
+    if not (_float_arrays(*arrays) and i == types.uint64 and r == types.int32
             and all(s == types.float32 for s in scalars)):
         return None
     sig = types.void(x, y, z, age, life, fade, i, g, r, inv_cell, dt, h, step, rise, lift)
@@ -114,22 +146,9 @@ def advance8(typingctx, x, y, z, age, life, fade, i, g, r, inv_cell, dt, h, step
             b.store(v, b.bitcast(b.gep(p, [first]), ir.PointerType(V8F)), align=4)
 
         one = splat(ir.Constant(F32, 1.0))
-        floor = _declare(b.module, "llvm.floor.v8f32", ir.FunctionType(V8F, [V8F]))
         px, py, pz = load(px_p), load(py_p), load(pz_p)
-        half = splat(b.fmul(ir.Constant(F32, 0.5), b.sitofp(r, F32)))
-        scale = splat(inv_cell)
-        gx, gy, gz = (b.fadd(b.fmul(p, scale), half) for p in (px, py, pz))
-        fx, fy, fz = (b.call(floor, [v]) for v in (gx, gy, gz))
-        tx, ty, tz = b.fsub(gx, fx), b.fsub(gy, fy), b.fsub(gz, fz)
-        offsets = _corner_offsets(b, *(b.fptosi(f, V8I) for f in (fx, fy, fz)), r)
-        cx, cy, cz = [], [], []
-        for offset in offsets:
-            rows = []
-            for lane in range(LANES):
-                o = b.zext(b.extract_element(offset, ir.Constant(I32, lane)), I64)
-                rows.append(b.load(b.bitcast(b.gep(grid, [o]), ir.PointerType(V4F)), align=4))
-            for out, v in zip((cx, cy, cz), _transpose(b, rows), strict=True):
-                out.append(v)
+        (tx, ty, tz), offsets = _cell(b, px, py, pz, r, inv_cell)
+        cx, cy, cz = _corners(b, grid, offsets)
         ux, uy, uz = (_trilinear(b, c, tx, ty, tz, one) for c in (cx, cy, cz))
         hh = splat(h)
         mx = b.fadd(tx, b.fmul(ux, hh))
@@ -151,6 +170,62 @@ def advance8(typingctx, x, y, z, age, life, fade, i, g, r, inv_cell, dt, h, step
         fade_v = smaller(rise_in, fall)
         zero = splat(ir.Constant(F32, 0.0))
         store(b.select(b.fcmp_ordered(">", fade_v, zero), fade_v, zero), fade_p)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def advect8(typingctx, g, ox, oy, oz, ng, k, x, py, pz, r, inv_cell, cell, half, dt, keep,
+            noise_rows, ix, noise_t, nscale):
+    """`fluid_kernels.advect_one` for the eight nodes k … k+7 of a grid row, x … x+7 along
+    it. noise_rows: the row offsets (a, b, c, d) of the scrolled noise; noise_t its fractions."""
+    scalars = (py, pz, inv_cell, cell, half, dt, keep, nscale)
+    if not (_float_arrays(g, ox, oy, oz, ng) and k == types.uint64 and x == types.int32
+            and r == types.int32 and ix == types.int32
+            and noise_rows == types.UniTuple(types.uint64, 4)
+            and noise_t == types.UniTuple(types.float32, 3)
+            and all(s == types.float32 for s in scalars)):
+        return None
+    sig = types.void(g, ox, oy, oz, ng, k, x, py, pz, r, inv_cell, cell, half, dt, keep,
+                     noise_rows, ix, noise_t, nscale)
+
+    def codegen(context, b, signature, args):
+        grid, out_x, out_y, out_z, noise = (
+            context.make_array(signature.args[j])(context, b, args[j]).data for j in range(5))
+        k, x, py, pz, r, inv_cell, cell, half, dt, keep = args[5:15]
+        rows_t, ix, t, nscale = args[15:19]
+
+        def splat(s):
+            return _splat(b, s, V8F)
+
+        def splat_i(s):
+            return _splat(b, s, V8I)
+
+        one = splat(ir.Constant(F32, 1.0))
+        lanes = b.add(splat_i(x), ir.Constant(V8I, list(range(LANES))))
+        px = b.fmul(b.fsub(b.sitofp(lanes, V8F), splat(half)), splat(cell))
+        # the node's own velocity: eight consecutive 16-byte rows
+        four = splat_i(ir.Constant(I32, 4))
+        own = b.mul(b.add(splat_i(b.trunc(k, I32)), ir.Constant(V8I, list(range(LANES)))), four)
+        vx, vy, vz = _rows(b, grid, own)
+        d = splat(dt)
+        back = (b.fsub(px, b.fmul(d, vx)), b.fsub(splat(py), b.fmul(d, vy)),
+                b.fsub(splat(pz), b.fmul(d, vz)))
+        (tx, ty, tz), offsets = _cell(b, *back, r, inv_cell)
+        up = [_trilinear(b, c, tx, ty, tz, one) for c in _corners(b, grid, offsets)]
+        # the noise, scrolled by the same offset everywhere: same rows, x shifted by ix
+        m = splat_i(b.sub(r, ir.Constant(I32, 1)))
+        e = b.mul(b.and_(b.add(lanes, splat_i(ix)), m), four)
+        f = b.mul(b.and_(b.add(lanes, splat_i(b.add(ix, ir.Constant(I32, 1)))), m), four)
+        noise_offsets = [b.add(splat_i(b.trunc(b.extract_value(rows_t, j), I32)), xo)
+                         for j in range(4) for xo in (e, f)]
+        nt = [splat(b.extract_value(t, j)) for j in range(3)]
+        stir = [_trilinear(b, c, *nt, one) for c in _corners(b, noise, noise_offsets)]
+        kk, ns = splat(keep), splat(nscale)
+        for ptr, u, n in zip((out_x, out_y, out_z), up, stir, strict=True):
+            v = b.fadd(b.fmul(u, kk), b.fmul(n, ns))
+            b.store(v, b.bitcast(b.gep(ptr, [k]), ir.PointerType(V8F)), align=4)
         return context.get_dummy_value()
 
     return sig, codegen
