@@ -1,5 +1,6 @@
 // Bloom, step 1: keep what is brighter than the threshold (soft knee), at half resolution
-// (quarter with QUARTER, on software GL, where the half-resolution passes cost the most).
+// (quarter with QUARTER, on software GL, where the half-resolution passes cost the most;
+// BOXED: the source is the quarter-resolution 8x8 box average, taken on the CPU already).
 #include "chunks/fullscreen.glsl"
 
 #ifdef FRAGMENT_SHADER
@@ -10,7 +11,9 @@ uniform float u_knee;
 in vec2 v_uv;
 out vec4 f_color;
 void main() {
-#ifdef QUARTER
+#if defined(BOXED)
+    vec3 c = texture(u_source, v_uv).rgb;
+#elif defined(QUARTER)
     // 16 bilinear taps = an 8x8 box: straight to quarter resolution without aliasing
     vec3 c = vec3(0.0);
     for (int j = -3; j <= 3; j += 2)

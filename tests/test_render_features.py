@@ -219,3 +219,29 @@ def test_cpu_canvas_is_added_over_a_coloured_background(ctx):
     assert (lit[bright] >= black[bright] - 2.0).all()  # ... and no dimmer on the background
     empty = black.max(axis=-1) == 0
     np.testing.assert_allclose(lit[empty].mean(axis=0), np.median(lit[empty], axis=0), atol=6.0)
+
+
+def test_cpu_box_starts_the_same_bloom_as_the_shader_box(ctx):
+    """On software GL a canvas that is the whole HDR image hands the bloom its 8×8 box average
+    from the CPU; the bloom must come out as the shader's 16 taps make it."""
+    from engine.render.post import Bloom, PostSettings
+    from engine.render.shaders import ShaderCache
+    from engine.render.splat import Canvas
+
+    size = (200, 112)
+    canvas = Canvas(ctx, size)
+    rng = np.random.default_rng(3)
+    canvas.image[..., :3] = 4.0 * rng.random((size[1], size[0], 3), np.float32) ** 8
+    canvas.image[:5, :7] = 20.0  # a bright corner: the clamped edges must agree too
+    hdr = ctx.texture(size, 4, dtype="f4")
+    hdr.repeat_x = hdr.repeat_y = False
+    hdr.write(canvas.image)
+    bloom = Bloom(ctx, ShaderCache(ctx), size, 5, quarter=True)
+    results = []
+    for boxed in (None, canvas.upload_box()):
+        bloom.run(hdr, PostSettings(), boxed)
+        tex = bloom.result
+        results.append(np.frombuffer(tex.read(), np.float32).reshape(tex.height, tex.width, 4))
+    assert results[0][..., :3].max() > 1.0
+    np.testing.assert_allclose(results[1][..., :3], results[0][..., :3], rtol=1e-4, atol=1e-5)
+    assert not Canvas(ctx, (202, 112)).boxable  # quarter texels off the 4×4 blocks: shader path

@@ -60,6 +60,9 @@ class Bloom:
         self.ctx = ctx
         self.prefilter = _FullscreenPass(shaders, "bloom_prefilter.glsl",
                                          {"QUARTER": 1} if quarter else None)
+        # from the 8×8 box the CPU already took (`Canvas.upload_box`): threshold only
+        self.prefilter_boxed = _FullscreenPass(shaders, "bloom_prefilter.glsl", {"BOXED": 1})
+        self.quarter = quarter
         self.down = _FullscreenPass(shaders, "bloom_down.glsl")
         self.up = _FullscreenPass(shaders, "bloom_up.glsl")
         self.levels: list[tuple[moderngl.Texture, moderngl.Framebuffer]] = []
@@ -82,12 +85,16 @@ class Bloom:
         p.set("u_texel", (1.0 / source.width, 1.0 / source.height))
         p.run(target, source)
 
-    def run(self, hdr: moderngl.Texture, post: PostSettings) -> None:
+    def run(self, hdr: moderngl.Texture, post: PostSettings,
+            boxed: moderngl.Texture | None = None) -> None:
+        """Bloom of `hdr`; in quarter mode `boxed` may bring its 8×8 box average, taken already."""
         ctx = self.ctx
         ctx.disable(moderngl.BLEND)
-        self.prefilter.set("u_threshold", post.bloom_threshold)
-        self.prefilter.set("u_knee", max(post.bloom_knee, 1e-3))
-        self._pass(self.prefilter, hdr, self.levels[0][1])
+        prefilter, source = ((self.prefilter_boxed, boxed) if boxed is not None and self.quarter
+                             else (self.prefilter, hdr))
+        prefilter.set("u_threshold", post.bloom_threshold)
+        prefilter.set("u_knee", max(post.bloom_knee, 1e-3))
+        self._pass(prefilter, source, self.levels[0][1])
         for (src, _), (_, dst) in zip(self.levels, self.levels[1:], strict=False):
             self._pass(self.down, src, dst)
         ctx.enable(moderngl.BLEND)

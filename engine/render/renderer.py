@@ -148,13 +148,17 @@ class Renderer:
             self.canvas_vao.get().render(moderngl.TRIANGLES, vertices=3)
         for drawer in drawers:
             drawer.draw(view, proj, size)
+        # nothing drawn through GL and no trails: the canvas is the whole HDR image, so the
+        # CPU can take the bloom's first (costliest) box filter
+        whole = direct and not drawers and post.trails <= 0.0
+        boxed = canvas.upload_box() if whole and canvas.boxable and vb.bloom.quarter else None
         if post.trails > 0.0:
             key = (size, view_index)
             trails = self._trails.get(key)
             if trails is None:
                 trails = self._trails[key] = Trails(ctx, self.shaders, size)
             trails.run(vb.fbo, vb.hdr, post.trails)
-        vb.bloom.run(vb.hdr, post)
+        vb.bloom.run(vb.hdr, post, boxed)
         saved = target.viewport
         target.viewport = viewport
         self.composite.run(vb.hdr, vb.bloom.result, post, target, flip_y)
