@@ -1,4 +1,5 @@
-"""Eight particles at a time in explicit LLVM vector code: the particle step's hot path.
+"""Eight particles (or grid nodes) at a time in explicit LLVM vector code: the hot loops of
+the particle step (`advance8`) and of the field's advection (`advect8`).
 
 Why: advecting a particle reads its cell's 8 corners × 3 velocity components, 24 scattered
 loads. Loop-vectorised across particles, each becomes a gather; without fast gathers (AVX2
@@ -7,7 +8,8 @@ by those inserts (8.2 ms for 1M particles here). The grid keeps x, y, z and a pa
 in one 16-byte slot, so this kernel loads each corner of each particle with one 16-byte
 load and turns eight such rows into x, y and z vectors with 11 shuffles: 4.7 ms, with the
 same float operations in the same order as `trilinear` (no fusing), hence bitwise the same
-result as the scalar kernel. Plain LLVM vector IR: other targets (SSE, NEON) legalise it.
+result as the scalar kernel. Advection samples the same way (4.1 → 2.4 ms for 64³ nodes).
+Plain LLVM vector IR: other targets (SSE, NEON) legalise it.
 """
 
 from __future__ import annotations
