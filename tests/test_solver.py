@@ -70,10 +70,41 @@ def test_particle_advance_matches_reference():
     want = ref.particles_advance(x, y, z, age, life, 1 / 30, f.grid, f.resolution, f.inv_cell,
                                  0.7, 0.1)
     fade = np.zeros(n, F32)
+    dead = np.full(n // 8 + 1, 7, np.uint8)
     pk.advance(x, y, z, age, life, fade, F32(1 / 30), f.grid, f.resolution, f.inv_cell,
-               F32(0.7), F32(0.1))
+               F32(0.7), F32(0.1), dead)
     for got, exp in zip((x, y, z, age, fade), want, strict=True):
         np.testing.assert_allclose(got, exp, atol=1e-5)
+    assert not dead.any()  # everyone is younger than 3 s
+
+
+def test_advance_marks_exactly_the_blocks_with_a_death():
+    """respawn visits only the blocks of eight that advance marked: a death it missed would
+    leave a particle dead for good."""
+    f = stirred_field()
+    n = 1003  # 125 blocks and a tail of 3
+    rng = np.random.default_rng(2)
+    x, y, z = (rng.uniform(-3, 3, n).astype(F32) for _ in range(3))
+    life = np.full(n, 2.0, F32)
+    age = np.zeros(n, F32)
+    dying = np.array([0, 17, 18, 640, 1001])
+    age[dying] = 1.99  # one step of 1/30 s takes them past their lifetime
+    age[500] = np.nan  # garbage counts as dead, as respawn reads it
+    dead = np.zeros(n // 8 + 1, np.uint8)
+    pk.advance(x, y, z, age, life, np.zeros(n, F32), F32(1 / 30), f.grid, f.resolution,
+               f.inv_cell, F32(0.7), F32(0.1), dead)
+    np.testing.assert_array_equal(np.flatnonzero(dead), np.unique(np.r_[dying, 500] // 8))
+
+
+def test_garbage_particles_are_reborn():
+    s = StrandSolver(3, 4, 8, seed=0)
+    p = ParticleSolver(203, seed=4)
+    f = FlowField(8, seed=0)
+    p.step(1 / 30, f, s)
+    p.age[[5, 202]] = np.nan  # one in a block of eight, one in the tail
+    p.life[77] = np.nan
+    p.step(1 / 30, f, s)
+    assert np.isfinite(p.age).all() and np.isfinite(p.life).all() and np.isfinite(p.x).all()
 
 
 @pytest.mark.parametrize("n", [8, 1003])
@@ -90,7 +121,9 @@ def test_vector_and_scalar_advance_are_bitwise_equal(n):
     results = []
     for roll in (0, shift):
         arrays = [np.roll(a, roll) for a in state]
-        pk.advance(*arrays, F32(1 / 30), f.grid, f.resolution, f.inv_cell, F32(0.9), F32(0.2))
+        dead = np.zeros(n // 8 + 1, np.uint8)
+        pk.advance(*arrays, F32(1 / 30), f.grid, f.resolution, f.inv_cell, F32(0.9), F32(0.2),
+                   dead)
         results.append([np.roll(a, -roll) for a in arrays])
     for a, b in zip(*results, strict=True):
         np.testing.assert_array_equal(a, b)

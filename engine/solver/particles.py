@@ -45,6 +45,7 @@ class ParticleSolver:
         self.tint = np.zeros(count, F32)  # 0..1 per-particle colour variation
         self.owner = np.zeros(count, np.int32)
         self.spawns = np.zeros(count, np.uint32)
+        self._dead = np.zeros(count // LANES + 1, np.uint8)  # per block of 8: someone died
         self.speed = 0.5
         self.lift = 0.08
         self.jitter = 0.06
@@ -58,11 +59,12 @@ class ParticleSolver:
         """Advance by dt; dead particles respawn on a random point of an active strand."""
         self._update_emitters(strands)
         advance(self.x, self.y, self.z, self.age, self.life, self.fade, F32(dt), field.grid,
-                field.resolution, field.inv_cell, F32(self.speed * field.strength), F32(self.lift))
+                field.resolution, field.inv_cell, F32(self.speed * field.strength), F32(self.lift),
+                self._dead)
         respawn(self.x, self.y, self.z, self.age, self.life, self.fade, self.tint, self.owner,
                 self.spawns, np.uint64(self.seed), F32(self.jitter), F32(self.life_min),
                 F32(self.life_max), self._emitters, strands.bundle_of, strands.x, strands.y,
-                strands.z, strands.strands, strands.points)
+                strands.z, strands.strands, strands.points, self._dead)
         if self.order is not None:
             self.order.sort_next(self, field.resolution, field.extent)
 
@@ -80,16 +82,22 @@ class ParticleSolver:
 
 
 @njit(parallel=True, cache=True, fastmath=FAST)
-def advance(x, y, z, age, life, fade, dt, g, r, inv_cell, speed, lift):
+def advance(x, y, z, age, life, fade, dt, g, r, inv_cell, speed, lift, dead):
+    """dead[k] = 1 where a particle of block k (particles 8k … 8k+7) reached its lifetime."""
     h = HALF * dt * speed * inv_cell  # half a step, in cell fractions
     step = dt * speed
     rise = lift / speed
     blocks = len(x) // LANES
     for k in prange(blocks):  # eight at a time in vector code, bitwise like advance_one
-        advance8(x, y, z, age, life, fade, np.uint64(LANES) * np.uint64(k), g, np.int32(r),
-                 inv_cell, dt, h, step, rise, lift)
+        dead[k] = advance8(x, y, z, age, life, fade, np.uint64(LANES) * np.uint64(k), g,
+                           np.int32(r), inv_cell, dt, h, step, rise, lift)
+    dead[blocks] = 0
+    age_bits = age.view(np.uint32)
+    life_bits = life.view(np.uint32)
     for i in range(blocks * LANES, len(x)):
         advance_one(x, y, z, age, life, fade, i, dt, g, r, inv_cell, h, step, rise, lift)
+        if not is_alive(age, life, age_bits, life_bits, i):
+            dead[blocks] = 1
 
 
 @njit(inline="always", fastmath=FAST)
@@ -115,30 +123,53 @@ def advance_one(x, y, z, age, life, fade, i, dt, g, r, inv_cell, h, step, rise, 
     fade[i] = max(min(min(a * F32(2.0), ONE), min((life[i] - a) * F32(0.7), ONE)), ZERO)
 
 
+@njit(inline="always")
+def is_alive(age, life, age_bits, life_bits, i) -> bool:
+    """Younger than its lifetime, and neither is garbage: NaN is tested on the bits, as the
+    kernels' fast-math flags let the compiler assume floats are never NaN."""
+    finite = (age_bits[i] & np.uint32(0x7FFFFFFF)) <= np.uint32(0x7F800000)
+    return finite and (life_bits[i] & np.uint32(0x7FFFFFFF)) <= np.uint32(0x7F800000) \
+        and age[i] < life[i]
+
+
 @njit(parallel=True, cache=True, fastmath=FAST)
 def respawn(x, y, z, age, life, fade, tint, owner, spawns, seed, jitter, life_min, life_max,
-            emitters, bundle_of, sx, sy, sz, n, m):
+            emitters, bundle_of, sx, sy, sz, n, m, dead):
+    """Only blocks that `advance` marked in `dead` are visited: a few percent a frame."""
     n_emit = len(emitters)
     count = len(x)
-    for i in prange(len(x)):
-        if age[i] < life[i]:
+    age_bits = age.view(np.uint32)
+    life_bits = life.view(np.uint32)
+    for k in prange(len(dead)):
+        if dead[k] == 0:
             continue
-        if n_emit == 0:
-            fade[i] = ZERO
-            continue
-        c = spawns[i]
-        spawns[i] = c + np.uint32(1)
-        key = np.uint64(8) * np.uint64(c)
-        strand = emitters[min(np.int64(i) * n_emit // count, n_emit - 1)]
-        j = min(np.int64(uniform(seed, i, key + np.uint64(1)) * F32(m)), m - 1)
-        k = j * n + strand
-        x[i] = sx[k] + jitter * (uniform(seed, i, key + np.uint64(2)) - HALF)
-        y[i] = sy[k] + jitter * (uniform(seed, i, key + np.uint64(3)) - HALF)
-        z[i] = sz[k] + jitter * (uniform(seed, i, key + np.uint64(4)) - HALF)
-        owner[i] = bundle_of[strand]
-        tint[i] = uniform(seed, i, key + np.uint64(5))
-        u = uniform(seed, i, key + np.uint64(6))
-        life[i] = life_min + (life_max - life_min) * u
-        # the first generation starts part-way through its life: no synchronised burst
-        age[i] = u * life[i] if c == 0 else ZERO
-        fade[i] = ZERO
+        for i in range(LANES * k, min(LANES * (k + 1), count)):
+            if is_alive(age, life, age_bits, life_bits, i):
+                continue
+            if n_emit == 0:
+                fade[i] = ZERO
+                continue
+            _reborn(x, y, z, age, life, fade, tint, owner, spawns, seed, jitter, life_min,
+                    life_max, emitters, bundle_of, sx, sy, sz, n, m, n_emit, count, i)
+
+
+@njit(inline="always", fastmath=FAST)
+def _reborn(x, y, z, age, life, fade, tint, owner, spawns, seed, jitter, life_min, life_max,
+            emitters, bundle_of, sx, sy, sz, n, m, n_emit, count, i):
+    """Particle i is born again on a random point of an emitting strand."""
+    c = spawns[i]
+    spawns[i] = c + np.uint32(1)
+    key = np.uint64(8) * np.uint64(c)
+    strand = emitters[min(np.int64(i) * n_emit // count, n_emit - 1)]
+    j = min(np.int64(uniform(seed, i, key + np.uint64(1)) * F32(m)), m - 1)
+    k = j * n + strand
+    x[i] = sx[k] + jitter * (uniform(seed, i, key + np.uint64(2)) - HALF)
+    y[i] = sy[k] + jitter * (uniform(seed, i, key + np.uint64(3)) - HALF)
+    z[i] = sz[k] + jitter * (uniform(seed, i, key + np.uint64(4)) - HALF)
+    owner[i] = bundle_of[strand]
+    tint[i] = uniform(seed, i, key + np.uint64(5))
+    u = uniform(seed, i, key + np.uint64(6))
+    life[i] = life_min + (life_max - life_min) * u
+    # the first generation starts part-way through its life: no synchronised burst
+    age[i] = u * life[i] if c == 0 else ZERO
+    fade[i] = ZERO

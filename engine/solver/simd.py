@@ -116,6 +116,11 @@ def _corners(b: ir.IRBuilder, grid, offsets: list) -> tuple:
     return cx, cy, cz
 
 
+def _is_nan(b: ir.IRBuilder, v):
+    magnitude = b.and_(b.bitcast(v, V8I), _splat(b, ir.Constant(I32, 0x7FFFFFFF), V8I))
+    return b.icmp_unsigned(">", magnitude, _splat(b, ir.Constant(I32, 0x7F800000), V8I))
+
+
 def _float_arrays(*arrays) -> bool:
     return all(isinstance(a, types.Array) and a.dtype == types.float32 and a.ndim == 1
                and a.layout == "C" for a in arrays)
@@ -123,13 +128,14 @@ def _float_arrays(*arrays) -> bool:
 
 @intrinsic
 def advance8(typingctx, x, y, z, age, life, fade, i, g, r, inv_cell, dt, h, step, rise, lift):
-    """`particles.advance_one` for particles i … i+7 (i a uint64, r an int32, floats float32)."""
+    """`particles.advance_one` for particles i … i+7 (i a uint64, r an int32, floats float32).
+    Returns 1 when one of them has reached its lifetime (respawn visits only such blocks)."""
     arrays = (x, y, z, age, life, fade, g)
     scalars = (inv_cell, dt, h, step, rise, lift)
     if not (_float_arrays(*arrays) and i == types.uint64 and r == types.int32
             and all(s == types.float32 for s in scalars)):
         return None
-    sig = types.void(x, y, z, age, life, fade, i, g, r, inv_cell, dt, h, step, rise, lift)
+    sig = types.uint8(x, y, z, age, life, fade, i, g, r, inv_cell, dt, h, step, rise, lift)
 
     def codegen(context, b, signature, args):
         ptr = [context.make_array(signature.args[k])(context, b, args[k]).data
@@ -167,12 +173,17 @@ def advance8(typingctx, x, y, z, age, life, fade, i, g, r, inv_cell, dt, h, step
         def smaller(p, q):
             return b.select(b.fcmp_ordered("<", p, q), p, q)
 
+        life = load(life_p)
         rise_in = smaller(b.fmul(a, splat(ir.Constant(F32, 2.0))), one)
-        fall = smaller(b.fmul(b.fsub(load(life_p), a), splat(ir.Constant(F32, 0.7))), one)
+        fall = smaller(b.fmul(b.fsub(life, a), splat(ir.Constant(F32, 0.7))), one)
         fade_v = smaller(rise_in, fall)
         zero = splat(ir.Constant(F32, 0.0))
         store(b.select(b.fcmp_ordered(">", fade_v, zero), fade_v, zero), fade_p)
-        return context.get_dummy_value()
+        # dead: past its lifetime, or garbage (NaN age or life, tested on the bits: the
+        # kernel's fast-math flags let LLVM assume floats are never NaN)
+        dead = b.or_(b.fcmp_ordered(">=", a, life), b.or_(_is_nan(b, a), _is_nan(b, life)))
+        dead = b.bitcast(dead, ir.IntType(LANES))
+        return b.zext(b.icmp_unsigned("!=", dead, ir.Constant(ir.IntType(LANES), 0)), ir.IntType(8))
 
     return sig, codegen
 
