@@ -61,8 +61,9 @@ class Bloom:
         self.prefilter = _FullscreenPass(shaders, "bloom_prefilter.glsl",
                                          {"QUARTER": 1} if quarter else None)
         # from the 8×8 box the CPU already took (`Canvas.upload_box`): threshold only
-        self.prefilter_boxed = _FullscreenPass(shaders, "bloom_prefilter.glsl", {"BOXED": 1})
         self.quarter = quarter
+        self.prefilter_boxed = (_FullscreenPass(shaders, "bloom_prefilter.glsl", {"BOXED": 1})
+                                if quarter else None)
         self.down = _FullscreenPass(shaders, "bloom_down.glsl")
         self.up = _FullscreenPass(shaders, "bloom_up.glsl")
         self.levels: list[tuple[moderngl.Texture, moderngl.Framebuffer]] = []
@@ -90,7 +91,8 @@ class Bloom:
         """Bloom of `hdr`; in quarter mode `boxed` may bring its 8×8 box average, taken already."""
         ctx = self.ctx
         ctx.disable(moderngl.BLEND)
-        prefilter, source = ((self.prefilter_boxed, boxed) if boxed is not None and self.quarter
+        prefilter, source = ((self.prefilter_boxed, boxed)
+                             if boxed is not None and self.prefilter_boxed is not None
                              else (self.prefilter, hdr))
         prefilter.set("u_threshold", post.bloom_threshold)
         prefilter.set("u_knee", max(post.bloom_knee, 1e-3))
