@@ -53,7 +53,11 @@ import os
 # (libgomp reads it when Numba first loads it); a user's own setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from engine.camera import Camera  # noqa: E402
+from engine import kernel_cache
+
+kernel_cache.refresh()  # before any kernel module loads its cache
+
+from engine.camera import Camera
 from engine.clock import FixedClock, RealtimeClock
 from engine.data import CHANNELS, Event, Frame, Group, Participant
 from engine.layers import ParticleLayer, StrandLayer
