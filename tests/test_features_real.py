@@ -38,7 +38,8 @@ def _csv_ppg(name: str, time_col: str) -> tuple[np.ndarray, float]:
     if time_col == "timer":
         fs = 1000.0 / float(np.median(np.diff(df["timer"].to_numpy())))
     else:  # datetime stamps at ms resolution, often repeated: use the mean rate
-        t = pd.to_datetime(df[time_col], format="ISO8601").astype("int64").to_numpy() / 1e9
+        stamps = pd.to_datetime(df[time_col], format="ISO8601")
+        t = (stamps - stamps.iloc[0]).dt.total_seconds().to_numpy()  # any datetime resolution
         fs = (t.size - 1) / (t[-1] - t[0])
     return df["hr"].to_numpy(np.float64), fs
 
