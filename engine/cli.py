@@ -4,6 +4,7 @@
     symphony show SCENE [--fullscreen] [--monitor N] [--size WxH] [--source SRC] [--frames N] [--record X.xdf]
     symphony record --source SRC -o session.xdf [--seconds S]
     symphony inspect FILE [--json]
+    symphony erase FILE --participant ID -o CLEAN.xdf
     symphony list
     symphony new NAME [--dir DIR]
 
@@ -100,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("file", help="recording to summarise")
     inspect.add_argument("--json", action="store_true", help="print JSON")
 
+    erase = sub.add_parser("erase", help="copy a recording without one participant (consent withdrawn)")
+    erase.add_argument("file", help="the recording (.xdf)")
+    erase.add_argument("--participant", required=True, metavar="ID", help="pseudonym to erase")
+    erase.add_argument("-o", "--output", required=True, metavar="XDF", help="the cleaned copy to write")
+
     sub.add_parser("list", help="list scenes, monitors and source kinds")
 
     new = sub.add_parser("new", help="write a commented starter scene that runs as is")
@@ -164,6 +170,24 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
     summary = inspect_file(args.file)
     print(json.dumps(summary, indent=2, ensure_ascii=False) if args.json else format_summary(summary))
+    return 0
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    from engine.recording.erase import EraseError, erase_participant
+
+    out = Path(args.output)
+    _check_writable(out)
+    try:
+        report = erase_participant(args.file, out, args.participant)
+    except EraseError as exc:
+        raise CliError(str(exc)) from None
+    if report.damaged_at is not None:
+        logging.getLogger("symphony").warning(
+            "%s is damaged at byte %d: the copy holds what came before", args.file, report.damaged_at)
+    print(f"erased {args.participant}: {len(report.streams_removed)} streams, "
+          f"{report.samples_removed} samples, {report.markers_removed} markers; wrote {out}",
+          file=sys.stderr)
     return 0
 
 
@@ -233,7 +257,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"render": cmd_render, "show": cmd_show, "record": cmd_record, "inspect": cmd_inspect,
-            "list": cmd_list, "new": cmd_new}
+            "erase": cmd_erase, "list": cmd_list, "new": cmd_new}
 
 
 def main(argv: list[str] | None = None) -> int:
