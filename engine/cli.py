@@ -20,6 +20,8 @@ import os
 import sys
 from pathlib import Path
 
+from engine.outputs.formats import CODECS
+
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
@@ -74,12 +76,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--layout", default="flat", metavar="SPEC",
                        help="output layout: flat, pyramid, quilt:8x6, lenticular:CAL.json, sbs, anaglyph")
 
-    render = sub.add_parser("render", help="render headless to an H.264 MP4")
+    render = sub.add_parser("render", help="render headless to video (.mp4 .mov .mkv) or PNG frames")
     common(render, "1280x720")
     render.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help="video file")
     render.add_argument("--seconds", type=positive_float, default=10.0, help="length (default 10)")
     render.add_argument("--fps", type=positive_float, default=30.0, help="frame rate (default 30)")
     render.add_argument("--no-progress", action="store_true", help="print no progress")
+    render.add_argument("--codec", choices=CODECS, help="h264 or hevc in .mp4 (default h264); "
+                        ".mov is ProRes 4444 with alpha, .mkv FFV1 lossless, DIR/%%05d.png PNG frames")
+    render.add_argument("--crf", type=int, default=18,
+                        help="H.264/HEVC quality, lower is better (default 18)")
+    render.add_argument("--preset", default="veryfast", help="H.264/HEVC speed preset (default veryfast)")
+    render.add_argument("--gop", type=positive_int, help="a keyframe every N frames, and only there")
 
     show = sub.add_parser("show", help="show live in a window or full screen")
     common(show, "1280x720")
@@ -129,10 +137,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     out = Path(args.output)
     _check_writable(out)
-    if args.size[0] % 2 or args.size[1] % 2:
-        raise CliError("video width and height must be even (H.264 yuv420p)")
     stats = render_video(args.scene, out, args.seconds, args.fps, args.size, args.source,
-                         args.seed, progress=not args.no_progress, layout=args.layout)
+                         args.seed, progress=not args.no_progress, layout=args.layout,
+                         codec=args.codec, crf=args.crf, preset=args.preset, gop=args.gop)
     print(f"wrote {out} ({stats.frames} frames, {args.size[0]}x{args.size[1]}) "
           f"in {stats.seconds:.1f} s, {stats.fps:.1f} fps", file=sys.stderr)
     return 0

@@ -108,11 +108,14 @@ class _Progress:
 
 def render_video(scene_ref: str, out: str | Path, seconds: float = 10.0, fps: float = 30.0,
                  size: tuple[int, int] = (1280, 720), source: str = "synthetic", seed: int = 0,
-                 progress: bool = True, layout: str | Layout | None = None) -> RenderStats:
-    """Render to an H.264 MP4; the file exists under its name only if every frame made it."""
+                 progress: bool = True, layout: str | Layout | None = None, *,
+                 codec: str | None = None, crf: int = 18, preset: str = "veryfast",
+                 gop: int | None = None) -> RenderStats:
+    """Render to a video file (format by suffix: .mp4, .mov, .mkv, frames/%05d.png; see
+    engine/outputs/formats.py); the output exists under its name only if every frame made it."""
     count = max(1, round(seconds * fps))
     layout = parse_layout(layout)  # a bad spec fails before the file is opened
-    writer = VideoWriter(out, size, fps)
+    writer = VideoWriter(out, size, fps, codec=codec, crf=crf, preset=preset, gop=gop)
     bar = _Progress(count, f"rendering {Path(out).name}", progress)
     start = time.perf_counter()
     try:

@@ -1,5 +1,7 @@
-"""H.264 MP4 writing with PyAV, encoded on a background thread so rendering and encoding
-overlap on the two cores. Frames pass through a small ring of preallocated buffers.
+"""Video and frame writing with PyAV, encoded on a background thread so rendering and encoding
+overlap on the two cores. Frames pass through a small ring of preallocated buffers. The format
+follows the output's suffix (engine/outputs/formats.py): H.264 or HEVC MP4, ProRes 4444 with
+alpha, FFV1 lossless, PNG frames.
 """
 
 from __future__ import annotations
@@ -14,32 +16,50 @@ from pathlib import Path
 import av
 import numpy as np
 
+from engine.outputs.formats import Format, FormatError, choose_format
+
 
 class VideoError(RuntimeError):
     pass
 
 
 class VideoWriter:
-    """Writes RGBA frames to an MP4 (H.264, yuv420p for every player).
+    """Writes RGBA frames to a video file or numbered PNG frames, by the output's suffix.
 
-    The file appears under its final name only after `close()` succeeds, so a crash or an
+    The output appears under its final name only after `close()` succeeds, so a crash or an
     abort never leaves a truncated file that looks complete.
     """
 
     def __init__(self, path: str | Path, size: tuple[int, int], fps: float, *,
-                 crf: int = 18, preset: str = "veryfast", buffers: int = 4) -> None:
+                 crf: int = 18, preset: str = "veryfast", buffers: int = 4,
+                 codec: str | None = None, gop: int | None = None) -> None:
         w, h = size
-        if w % 2 or h % 2:
-            raise VideoError("video width and height must be even numbers (H.264 yuv420p)")
         self.path = Path(path)
-        self.partial = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix or '.mp4'}")
-        self.container = av.open(str(self.partial), mode="w", format="mp4")
-        rate = Fraction(fps).limit_denominator(1001)
-        self.stream = self.container.add_stream("libx264", rate=rate)
-        self.stream.width, self.stream.height = w, h
-        self.stream.pix_fmt = "yuv420p"
-        self.stream.options = {"crf": str(crf), "preset": preset}
+        try:
+            self.format: Format = choose_format(self.path, codec)
+        except FormatError as exc:
+            raise VideoError(str(exc)) from None
+        if self.format.even_size and (w % 2 or h % 2):
+            raise VideoError(f"video width and height must be even numbers ({self.format.name} yuv420p)")
         self.frames = 0
+        if self.format.container is None:
+            self._frames_dir = _FrameFolder(self.path)
+        else:
+            self._frames_dir = None
+            self.partial = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
+            self.container = av.open(str(self.partial), mode="w", format=self.format.container)
+            rate = Fraction(fps).limit_denominator(1001)
+            self.stream = self.container.add_stream(self.format.codec, rate=rate)
+            self.stream.width, self.stream.height = w, h
+            self.stream.pix_fmt = self.format.pix_fmt
+            options = dict(self.format.options)
+            if self.format.uses_crf:
+                options |= {"crf": str(crf), "preset": preset}
+            if gop is not None:  # a keyframe every `gop` frames, and only there
+                self.stream.codec_context.gop_size = gop
+                if self.format.codec == "libx264":
+                    options["x264-params"] = f"keyint={gop}:min-keyint={gop}:scenecut=0"
+            self.stream.options = options
         self._free: queue.Queue[np.ndarray] = queue.Queue()
         for _ in range(buffers):
             self._free.put(np.empty((h, w, 4), np.uint8))
@@ -61,14 +81,21 @@ class VideoWriter:
     def _encode_loop(self) -> None:
         try:
             while (buf := self._full.get()) is not None:
-                frame = av.VideoFrame.from_ndarray(buf, format="rgba")
+                if self._frames_dir is not None:
+                    self._frames_dir.write(self.frames, buf)
+                    self._free.put(buf)
+                    self.frames += 1
+                    continue
+                pixels = _light_over_alpha(buf) if self.format.alpha else buf
+                frame = av.VideoFrame.from_ndarray(pixels, format="rgba")
                 self._free.put(buf)
                 frame.pts = self.frames
                 for packet in self.stream.encode(frame):
                     self.container.mux(packet)
                 self.frames += 1
-            for packet in self.stream.encode():
-                self.container.mux(packet)
+            if self._frames_dir is None:
+                for packet in self.stream.encode():
+                    self.container.mux(packet)
         except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
             self._error = exc
             # hand buffers back so a producer blocked in buffer() wakes up and sees the error
@@ -82,6 +109,9 @@ class VideoWriter:
     def close(self) -> Path:
         self._full.put(None)
         self._thread.join()
+        if self._frames_dir is not None:
+            self._raise_if_failed()
+            return self._frames_dir.publish()
         self.container.close()
         self._raise_if_failed()
         os.replace(self.partial, self.path)
@@ -90,6 +120,53 @@ class VideoWriter:
     def abort(self) -> None:
         self._full.put(None)
         self._thread.join(timeout=10)
+        if self._frames_dir is not None:
+            self._frames_dir.discard()
+            return
         with contextlib.suppress(Exception):  # the file is discarded anyway
             self.container.close()
         self.partial.unlink(missing_ok=True)
+
+
+def _light_over_alpha(rgba: np.ndarray) -> np.ndarray:
+    """Black is transparent: alpha = the brightest channel, colour un-premultiplied by it."""
+    rgb = rgba[..., :3]
+    alpha = rgb.max(axis=2)
+    out = np.empty_like(rgba)
+    scale = 255.0 / np.maximum(alpha, 1).astype(np.float32)
+    np.copyto(out[..., :3], np.minimum(np.rint(rgb * scale[..., None]), 255.0), casting="unsafe")
+    out[..., 3] = alpha
+    return out
+
+
+class _FrameFolder:
+    """Numbered PNG frames, written into a hidden folder beside them and moved into place
+    only when every frame made it (the same promise as the video files)."""
+
+    def __init__(self, pattern: Path) -> None:
+        self.pattern = pattern
+        self.folder = pattern.parent
+        if not self.folder.is_dir():
+            raise VideoError(f"cannot write {pattern}: folder {self.folder} does not exist")
+        self.partial = self.folder / f".{pattern.name.replace('%', '_')}.partial"
+        self.partial.mkdir(exist_ok=True)
+        self.names: list[str] = []
+
+    def write(self, index: int, rgba: np.ndarray) -> None:
+        from PIL import Image
+
+        name = self.pattern.name % index
+        Image.fromarray(rgba, "RGBA").save(self.partial / name, compress_level=1)
+        self.names.append(name)
+
+    def publish(self) -> Path:
+        for name in self.names:
+            os.replace(self.partial / name, self.folder / name)
+        self.partial.rmdir()
+        return self.pattern
+
+    def discard(self) -> None:
+        for name in self.names:
+            (self.partial / name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.partial.rmdir()
