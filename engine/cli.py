@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="H.264/HEVC quality, lower is better (default 18)")
     render.add_argument("--preset", default="veryfast", help="H.264/HEVC speed preset (default veryfast)")
     render.add_argument("--gop", type=positive_int, help="a keyframe every N frames, and only there")
+    render.add_argument("--workers", type=positive_int, metavar="N",
+                        help="render on a local Dask cluster of N processes (frames equal a serial render)")
+    render.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="render on a running Dask cluster")
 
     show = sub.add_parser("show", help="show live in a window or full screen")
     common(show, "1280x720")
@@ -139,7 +142,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     _check_writable(out)
     stats = render_video(args.scene, out, args.seconds, args.fps, args.size, args.source,
                          args.seed, progress=not args.no_progress, layout=args.layout,
-                         codec=args.codec, crf=args.crf, preset=args.preset, gop=args.gop)
+                         codec=args.codec, crf=args.crf, preset=args.preset, gop=args.gop,
+                         workers=args.workers, scheduler=args.scheduler)
     print(f"wrote {out} ({stats.frames} frames, {args.size[0]}x{args.size[1]}) "
           f"in {stats.seconds:.1f} s, {stats.fps:.1f} fps", file=sys.stderr)
     return 0

@@ -110,11 +110,20 @@ def render_video(scene_ref: str, out: str | Path, seconds: float = 10.0, fps: fl
                  size: tuple[int, int] = (1280, 720), source: str = "synthetic", seed: int = 0,
                  progress: bool = True, layout: str | Layout | None = None, *,
                  codec: str | None = None, crf: int = 18, preset: str = "veryfast",
-                 gop: int | None = None) -> RenderStats:
+                 gop: int | None = None, workers: int | None = None,
+                 scheduler: str | None = None) -> RenderStats:
     """Render to a video file (format by suffix: .mp4, .mov, .mkv, frames/%05d.png; see
-    engine/outputs/formats.py); the output exists under its name only if every frame made it."""
+    engine/outputs/formats.py); the output exists under its name only if every frame made it.
+
+    `gop` gives H.264/HEVC a keyframe every `gop` frames, each GOP encoded on its own (so a
+    cluster render is the same stream); `workers` renders on a local Dask cluster of that many
+    processes, `scheduler` on a running one (engine/farm/)."""
     count = max(1, round(seconds * fps))
     layout = parse_layout(layout)  # a bad spec fails before the file is opened
+    fmt = VideoWriter.check(out, size, codec)  # a bad name or size fails before any work
+    if workers is not None or scheduler is not None or (gop is not None and fmt.uses_crf):
+        return _render_segmented(scene_ref, Path(out), count, fps, size, source, seed, layout, codec,
+                                 crf, preset, gop, workers, scheduler, progress)
     writer = VideoWriter(out, size, fps, codec=codec, crf=crf, preset=preset, gop=gop)
     bar = _Progress(count, f"rendering {Path(out).name}", progress)
     start = time.perf_counter()
@@ -130,3 +139,21 @@ def render_video(scene_ref: str, out: str | Path, seconds: float = 10.0, fps: fl
     finally:
         bar.close()
     return RenderStats(count, time.perf_counter() - start, path)
+
+
+def _render_segmented(scene_ref, out: Path, count, fps, size, source, seed, layout, codec, crf, preset,
+                      gop, workers, scheduler, progress) -> RenderStats:
+    from engine.farm.checkpoints import Job
+    from engine.farm.cluster import render_on_cluster, render_serial
+
+    job = Job(scene_ref, count, tuple(size), fps, source, seed, layout, codec, crf, preset,
+              gop or max(1, round(2 * fps)))
+    bar = _Progress(count, f"rendering {out.name}", progress)
+    try:
+        if workers is None and scheduler is None:
+            stats = render_serial(job, out, bar)
+        else:
+            stats = render_on_cluster(job, out, workers, scheduler, bar)
+    finally:
+        bar.close()
+    return RenderStats(stats.frames, stats.seconds, stats.path)

@@ -32,18 +32,13 @@ class VideoWriter:
 
     def __init__(self, path: str | Path, size: tuple[int, int], fps: float, *,
                  crf: int = 18, preset: str = "veryfast", buffers: int = 4,
-                 codec: str | None = None, gop: int | None = None) -> None:
+                 codec: str | None = None, gop: int | None = None, first_frame: int = 0) -> None:
         w, h = size
         self.path = Path(path)
-        try:
-            self.format: Format = choose_format(self.path, codec)
-        except FormatError as exc:
-            raise VideoError(str(exc)) from None
-        if self.format.even_size and (w % 2 or h % 2):
-            raise VideoError(f"video width and height must be even numbers ({self.format.name} yuv420p)")
+        self.format: Format = self.check(self.path, size, codec)
         self.frames = 0
         if self.format.container is None:
-            self._frames_dir = _FrameFolder(self.path)
+            self._frames_dir = _FrameFolder(self.path, first_frame)
         else:
             self._frames_dir = None
             self.partial = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
@@ -67,6 +62,17 @@ class VideoWriter:
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._encode_loop, name="video-encoder", daemon=True)
         self._thread.start()
+
+    @staticmethod
+    def check(path: str | Path, size: tuple[int, int], codec: str | None = None) -> Format:
+        """The format for this output, or a VideoError saying why there is none."""
+        try:
+            fmt = choose_format(path, codec)
+        except FormatError as exc:
+            raise VideoError(str(exc)) from None
+        if fmt.even_size and (size[0] % 2 or size[1] % 2):
+            raise VideoError(f"video width and height must be even numbers ({fmt.name} yuv420p)")
+        return fmt
 
     def buffer(self) -> np.ndarray:
         """A free (h, w, 4) buffer to render into; blocks while the encoder is behind."""
@@ -143,19 +149,20 @@ class _FrameFolder:
     """Numbered PNG frames, written into a hidden folder beside them and moved into place
     only when every frame made it (the same promise as the video files)."""
 
-    def __init__(self, pattern: Path) -> None:
+    def __init__(self, pattern: Path, first_frame: int = 0) -> None:
         self.pattern = pattern
+        self.first_frame = first_frame
         self.folder = pattern.parent
         if not self.folder.is_dir():
             raise VideoError(f"cannot write {pattern}: folder {self.folder} does not exist")
-        self.partial = self.folder / f".{pattern.name.replace('%', '_')}.partial"
+        self.partial = self.folder / f".{pattern.name.replace('%', '_')}.{first_frame}.partial"
         self.partial.mkdir(exist_ok=True)
         self.names: list[str] = []
 
     def write(self, index: int, rgba: np.ndarray) -> None:
         from PIL import Image
 
-        name = self.pattern.name % index
+        name = self.pattern.name % (self.first_frame + index)
         Image.fromarray(rgba, "RGBA").save(self.partial / name, compress_level=1)
         self.names.append(name)
 

@@ -127,6 +127,10 @@ class Trails:
         ctx.disable(moderngl.BLEND)
         ctx.copy_framebuffer(self.history_fbo, hdr_fbo)
 
+    def release(self) -> None:
+        self.history_fbo.release()
+        self.history.release()
+
 
 class Composite:
     """Tone mapping into the target; the hologram look is compiled in only while it is on

@@ -152,12 +152,14 @@ class Renderer:
         # CPU can take the bloom's first (costliest) box filter
         whole = direct and not drawers and post.trails <= 0.0
         boxed = canvas.upload_box() if whole and canvas.boxable and vb.bloom.quarter else None
+        key = (size, view_index)
         if post.trails > 0.0:
-            key = (size, view_index)
             trails = self._trails.get(key)
             if trails is None:
                 trails = self._trails[key] = Trails(ctx, self.shaders, size)
             trails.run(vb.fbo, vb.hdr, post.trails)
+        elif key in self._trails:  # the history is always last frame's light: none while off
+            self._trails.pop(key).release()
         vb.bloom.run(vb.hdr, post, boxed)
         saved = target.viewport
         target.viewport = viewport
