@@ -79,7 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     render = sub.add_parser("render", help="render headless to video (.mp4 .mov .mkv) or PNG frames")
     common(render, "1280x720")
     render.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help="video file")
-    render.add_argument("--seconds", type=positive_float, default=10.0, help="length (default 10)")
+    render.add_argument("--seconds", type=positive_float,
+                        help="length (default 10, or to the end of a replayed recording)")
+    render.add_argument("--from", dest="start", type=float, default=0.0, metavar="S",
+                        help="start S seconds into the show (simulated up to there, drawn from there)")
+    render.add_argument("--to", dest="stop", type=positive_float, metavar="S",
+                        help="stop S seconds into the show")
     render.add_argument("--fps", type=positive_float, default=30.0, help="frame rate (default 30)")
     render.add_argument("--no-progress", action="store_true", help="print no progress")
     render.add_argument("--codec", choices=CODECS, help="h264 or hevc in .mp4 (default h264); "
@@ -140,10 +145,19 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     out = Path(args.output)
     _check_writable(out)
-    stats = render_video(args.scene, out, args.seconds, args.fps, args.size, args.source,
+    if args.start < 0:
+        raise CliError("--from must be zero or more seconds")
+    seconds = args.seconds
+    if args.stop is not None:
+        if args.stop <= args.start:
+            raise CliError(f"--to {args.stop:g} must come after --from {args.start:g}")
+        if seconds is not None:
+            raise CliError("give --seconds or --to, not both")
+        seconds = args.stop - args.start
+    stats = render_video(args.scene, out, seconds, args.fps, args.size, args.source,
                          args.seed, progress=not args.no_progress, layout=args.layout,
                          codec=args.codec, crf=args.crf, preset=args.preset, gop=args.gop,
-                         workers=args.workers, scheduler=args.scheduler)
+                         workers=args.workers, scheduler=args.scheduler, start=args.start)
     print(f"wrote {out} ({stats.frames} frames, {args.size[0]}x{args.size[1]}) "
           f"in {stats.seconds:.1f} s, {stats.fps:.1f} fps", file=sys.stderr)
     return 0

@@ -6,6 +6,7 @@ time comes only from the fixed clock and every random choice is seeded.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -106,24 +107,32 @@ class _Progress:
             self._bar.stop()
 
 
-def render_video(scene_ref: str, out: str | Path, seconds: float = 10.0, fps: float = 30.0,
+def render_video(scene_ref: str, out: str | Path, seconds: float | None = 10.0, fps: float = 30.0,
                  size: tuple[int, int] = (1280, 720), source: str = "synthetic", seed: int = 0,
                  progress: bool = True, layout: str | Layout | None = None, *,
                  codec: str | None = None, crf: int = 18, preset: str = "veryfast",
                  gop: int | None = None, workers: int | None = None,
-                 scheduler: str | None = None) -> RenderStats:
+                 scheduler: str | None = None, start: float = 0.0) -> RenderStats:
     """Render to a video file (format by suffix: .mp4, .mov, .mkv, frames/%05d.png; see
     engine/outputs/formats.py); the output exists under its name only if every frame made it.
 
     `gop` gives H.264/HEVC a keyframe every `gop` frames, each GOP encoded on its own (so a
     cluster render is the same stream); `workers` renders on a local Dask cluster of that many
-    processes, `scheduler` on a running one (engine/farm/)."""
-    count = max(1, round(seconds * fps))
+    processes, `scheduler` on a running one (engine/farm/). `start` (seconds) cuts the
+    beginning off: the show is simulated up to it, drawn from it. `seconds=None` renders to the
+    end of a recording (a replay source), else 10 s."""
+    first = round(max(0.0, start) * fps)
+    if seconds is None:  # to the end of a recording: the last frame is at or after its last sample
+        length = recording_length(source, seed)
+        count = math.ceil(length * fps - 1e-9) + 1 - first if length > 0 else round(10.0 * fps)
+    else:
+        count = round(seconds * fps)
+    count = max(1, count)
     layout = parse_layout(layout)  # a bad spec fails before the file is opened
     fmt = VideoWriter.check(out, size, codec)  # a bad name or size fails before any work
-    if workers is not None or scheduler is not None or (gop is not None and fmt.uses_crf):
-        return _render_segmented(scene_ref, Path(out), count, fps, size, source, seed, layout, codec,
-                                 crf, preset, gop, workers, scheduler, progress)
+    if first or workers is not None or scheduler is not None or (gop is not None and fmt.uses_crf):
+        return _render_segmented(scene_ref, Path(out), first, count, fps, size, source, seed, layout,
+                                 codec, crf, preset, gop, workers, scheduler, progress)
     writer = VideoWriter(out, size, fps, codec=codec, crf=crf, preset=preset, gop=gop)
     bar = _Progress(count, f"rendering {Path(out).name}", progress)
     start = time.perf_counter()
@@ -141,13 +150,19 @@ def render_video(scene_ref: str, out: str | Path, seconds: float = 10.0, fps: fl
     return RenderStats(count, time.perf_counter() - start, path)
 
 
-def _render_segmented(scene_ref, out: Path, count, fps, size, source, seed, layout, codec, crf, preset,
-                      gop, workers, scheduler, progress) -> RenderStats:
+def recording_length(source: str, seed: int = 0) -> float:
+    """Seconds of data in a replay source's recording; 0 for live and synthetic sources."""
+    with open_source(source, seed=seed) as src:
+        return float(getattr(src, "duration", 0.0) or 0.0)
+
+
+def _render_segmented(scene_ref, out: Path, first, count, fps, size, source, seed, layout, codec, crf,
+                      preset, gop, workers, scheduler, progress) -> RenderStats:
     from engine.farm.checkpoints import Job
     from engine.farm.cluster import render_on_cluster, render_serial
 
-    job = Job(scene_ref, count, tuple(size), fps, source, seed, layout, codec, crf, preset,
-              gop or max(1, round(2 * fps)))
+    job = Job(scene_ref, first + count, tuple(size), fps, source, seed, layout, codec, crf, preset,
+              gop or max(1, round(2 * fps)), first)
     bar = _Progress(count, f"rendering {out.name}", progress)
     try:
         if workers is None and scheduler is None:

@@ -4,6 +4,7 @@ loopback), joined without re-encoding, equal to the serial render frame for fram
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import socket
@@ -128,3 +129,32 @@ def test_a_running_cluster_renders_the_same_frames_and_survives_a_dead_worker(tm
         for p in procs:
             p.kill()
             p.wait(timeout=10)
+
+
+def test_a_cut_equals_the_same_frames_of_the_whole_render(tmp_path):
+    whole = render_array(TRAILS, 48, SIZE, FPS, seed=4)
+    out = tmp_path / "cut.mkv"
+    render_video(TRAILS, out, 16 / FPS, FPS, SIZE, seed=4, progress=False, start=30 / FPS)
+    got = _frames(out)
+    assert len(got) == 16
+    assert all(np.array_equal(a, b[..., :3]) for a, b in zip(got, whole[30:46], strict=True))
+
+
+def test_a_replay_renders_to_the_end_of_its_recording(tmp_path):
+    from engine.recording.recorder import Recorder
+    from engine.sources.synthetic import SyntheticAlcove
+
+    rec = Recorder(tmp_path / "s.xdf", "synthetic")
+    src = SyntheticAlcove(participants=2, seed=1)
+    for i in range(1, 46):  # 1.5 s of data
+        rec.write(*src.poll(i / 30))
+    rec.close()
+    out = tmp_path / "r.mkv"
+    render_video("chorus_alcove", out, None, FPS, SIZE, source=f"replay:{tmp_path / 's.xdf'}",
+                 progress=False)
+    from engine.sources import open_source
+
+    with open_source(f"replay:{tmp_path / 's.xdf'}") as replay:
+        last_sample = replay.duration
+    assert 1.4 < last_sample <= 1.5
+    assert len(_frames(out)) == math.ceil(last_sample * FPS) + 1  # the last frame sees the last sample

@@ -29,6 +29,7 @@ from engine.sources import open_source
 # history holds (2^-12 measured one-level differences in 8-bit frames; 2^-26 none). At the
 # tapestry's 0.96 that is a 440-frame pre-roll: trails make segments cost more.
 TRAIL_FLOOR = 2.0 ** -26
+RECENT = 8  # checkpoints kept at the last GOP starts, so a pre-roll re-simulates at most a GOP
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Job:
     """What every segment of one render needs to know (small, pickled to each worker)."""
 
     scene_ref: str
-    frames: int
+    frames: int  # one past the last frame rendered, counted from the show's start
     size: tuple[int, int]
     fps: float
     source: str = "synthetic"
@@ -46,6 +47,7 @@ class Job:
     crf: int = 18
     preset: str = "veryfast"
     gop: int = 60
+    start: int = 0  # first frame rendered (frames before it are simulated, not drawn)
 
 
 @dataclass
@@ -63,11 +65,18 @@ class CheckpointStats:
     seconds: float = 0.0  # wall time of the simulate-only pass(es)
 
 
-def plan(frames: int, gop: int, parts: int) -> list[Segment]:
-    """About `parts` segments of whole GOPs (keyframes only at GOP starts, so they join as is)."""
+def plan(job: Job, parts: int) -> list[Segment]:
+    """About `parts` segments of whole GOPs from `job.start` (keyframes only at GOP starts, so
+    they join as is)."""
+    frames, gop = job.frames - job.start, job.gop
     gops = max(1, math.ceil(frames / gop))
     per = max(1, math.ceil(gops / max(1, parts)))
-    return [Segment(g * gop, min(frames, (g + per) * gop)) for g in range(0, gops, per)]
+    return [Segment(job.start + g * gop, job.start + min(frames, (g + per) * gop))
+            for g in range(0, gops, per)]
+
+
+def gop_starts(job: Job) -> list[int]:
+    return list(range(job.start, job.frames, job.gop))
 
 
 def new_show(job: Job) -> tuple[Show, object]:
@@ -93,31 +102,44 @@ def checkpoint(job: Job, segments: list[Segment]) -> CheckpointStats:
     a segment again where a later segment needs a trails pre-roll from inside it)."""
     stats = CheckpointStats()
     start = time.perf_counter()
-    trails = [0.0] * job.frames
+    last = max(s.first for s in segments)  # simulate through the last start's own frame
+    trails = [0.0] * (last + 1)
     starts = {s.first: s for s in segments}
     saved: dict[int, bytes] = {}
+    recent: dict[int, bytes] = {}  # a few GOP starts back: where pre-rolls resume from
     show, src = new_show(job)
     try:
-        for i in range(job.frames):
+        for i in range(last + 1):
             if i in starts:
                 saved[i] = dumps(show)
+            elif i % job.gop == 0:
+                recent[i] = dumps(show)
+                if len(recent) > RECENT:
+                    del recent[min(recent)]
             show.advance()
             trails[i] = float(show.scene.post.trails)
     finally:
         src.__exit__(None, None, None)
+    saved = {**recent, **saved}
     for seg in segments:
         seg.begin = preroll_start(trails, seg.first)
     # pre-roll starts inside earlier segments: resume from that segment's checkpoint
     for seg in sorted(segments, key=lambda s: s.begin):
         if seg.begin in saved:
             continue
-        base = max(f for f in saved if f <= seg.begin)
+        base = max((f for f in saved if f <= seg.begin), default=None)
+        if base is None:  # further back than the kept checkpoints: from the start
+            show, src = new_show(job)
+            base, saved[0] = 0, dumps(show)
+            src.__exit__(None, None, None)
         show = loads(saved[base])
         for _ in range(base, seg.begin):
             show.advance()
         saved[seg.begin] = dumps(show)
     for seg in segments:
         seg.checkpoint = saved[seg.begin]
+    saved.clear()
+    for seg in segments:
         stats.bytes_each.append(len(seg.checkpoint))
     stats.count = len(segments)
     stats.seconds = time.perf_counter() - start

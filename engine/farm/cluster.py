@@ -15,7 +15,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.farm.checkpoints import CheckpointStats, Job, Segment, checkpoint, new_show, plan
+from engine.farm.checkpoints import (
+    CheckpointStats,
+    Job,
+    Segment,
+    checkpoint,
+    gop_starts,
+    loads,
+    new_show,
+    plan,
+)
 from engine.farm.segments import cleanup, join, render_segment, segments_folder
 
 log = logging.getLogger("symphony")
@@ -37,15 +46,20 @@ def render_serial(job: Job, out: Path, progress=None) -> FarmStats:
     """One process, one encoder per GOP: the reference that a cluster render equals."""
     start = time.perf_counter()
     folder = segments_folder(out)
-    segment = Segment(0, job.frames, begin=0)
-    show, _src = new_show(job)
+    segment = Segment(job.start, job.frames, begin=0)
+    stats = CheckpointStats()
+    if job.start > 0:  # a cut: simulate up to it (and its trails pre-roll), draw from there
+        stats = checkpoint(job, [segment])
+        show = loads(segment.checkpoint)
+    else:
+        show, _src = new_show(job)
     try:
-        tick = (lambda i: progress.update(i + 1)) if progress is not None else None
+        tick = (lambda i: progress.update(i + 1 - job.start)) if progress is not None else None
         parts = render_segment(job, segment, str(out), str(folder), show=show, on_frame=tick)
-        join([Path(p) for p in parts], out, job.fps, list(range(0, job.frames, job.gop)))
+        join([Path(p) for p in parts], out, job.fps, gop_starts(job), job.start)
     finally:
         cleanup(folder)
-    return FarmStats(job.frames, time.perf_counter() - start, out, 1, 1, CheckpointStats())
+    return FarmStats(job.frames - job.start, time.perf_counter() - start, out, 1, 1, stats)
 
 
 def render_on_cluster(job: Job, out: Path, workers: int | None = None, scheduler: str | None = None,
@@ -66,7 +80,7 @@ def render_on_cluster(job: Job, out: Path, workers: int | None = None, scheduler
     folder = segments_folder(out)
     try:
         n_workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
-        segments = plan(job.frames, job.gop, n_workers * SEGMENTS_PER_WORKER)
+        segments = plan(job, n_workers * SEGMENTS_PER_WORKER)
         stats = checkpoint(job, segments)
         log.info("simulated %d frames and kept %d checkpoints (%.1f MB each) in %.1f s",
                  job.frames, stats.count, sum(stats.bytes_each) / max(1, stats.count) / 1e6,
@@ -83,10 +97,11 @@ def render_on_cluster(job: Job, out: Path, workers: int | None = None, scheduler
             if progress is not None:
                 progress.update(done)
         paths = sorted(Path(p) for p in parts)
-        join(paths, out, job.fps, list(range(0, job.frames, job.gop)))
+        join(paths, out, job.fps, gop_starts(job), job.start)
     finally:
         cleanup(folder)
         client.close()
         if cluster is not None:
             cluster.close()
-    return FarmStats(job.frames, time.perf_counter() - start, out, n_workers, len(segments), stats)
+    return FarmStats(job.frames - job.start, time.perf_counter() - start, out, n_workers, len(segments),
+                     stats)

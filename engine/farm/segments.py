@@ -52,7 +52,7 @@ def render_segment(job: Job, segment: Segment, out: str, folder: str, show: Show
             g1 = min(segment.end, g0 + job.gop)
             path = gop_name(folder_path, g0, out_path)
             writer = VideoWriter(path, job.size, job.fps, codec=job.codec, crf=job.crf,
-                                 preset=job.preset, gop=job.gop, first_frame=g0)
+                                 preset=job.preset, gop=job.gop, first_frame=g0 - job.start)
             try:
                 for i in range(g0, g1):
                     show.advance()
@@ -73,9 +73,9 @@ def render_segment(job: Job, segment: Segment, out: str, folder: str, show: Show
     return written
 
 
-def join(parts: list[Path], out: Path, fps: float, first_frames: list[int]) -> Path:
-    """Concatenate GOP files (in frame order) into `out` by copying packets; PNG frames are
-    moved. The output appears only when complete."""
+def join(parts: list[Path], out: Path, fps: float, first_frames: list[int], origin: int = 0) -> Path:
+    """Concatenate GOP files (in frame order) into `out` by copying packets, frame `origin` at
+    time 0; PNG frames are moved. The output appears only when complete."""
     fmt = choose_format(out)
     if fmt.container is None:
         for folder in {p.parent for p in parts}:
@@ -92,7 +92,8 @@ def join(parts: list[Path], out: Path, fps: float, first_frames: list[int]) -> P
                     istream = src.streams.video[0]
                     if ostream is None:
                         ostream = dst.add_stream_from_template(istream)
-                    shift = Fraction(first) / Fraction(fps).limit_denominator(1001) / istream.time_base
+                    rate = Fraction(fps).limit_denominator(1001)
+                    shift = Fraction(first - origin) / rate / istream.time_base
                     offset = round(shift)
                     for packet in src.demux(istream):
                         if packet.dts is None:  # the demuxer's end-of-stream marker
