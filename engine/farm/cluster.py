@@ -40,6 +40,7 @@ class FarmStats:
     workers: int
     segments: int
     checkpoints: CheckpointStats
+    startup: float = 0.0  # seconds until the cluster had its workers
 
 
 def render_serial(job: Job, out: Path, progress=None) -> FarmStats:
@@ -80,6 +81,7 @@ def render_on_cluster(job: Job, out: Path, workers: int | None = None, scheduler
     folder = segments_folder(out)
     try:
         n_workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
+        startup = time.perf_counter() - start
         segments = plan(job, n_workers * SEGMENTS_PER_WORKER)
         stats = checkpoint(job, segments)
         log.info("simulated %d frames and kept %d checkpoints (%.1f MB each) in %.1f s",
@@ -104,4 +106,4 @@ def render_on_cluster(job: Job, out: Path, workers: int | None = None, scheduler
         if cluster is not None:
             cluster.close()
     return FarmStats(job.frames - job.start, time.perf_counter() - start, out, n_workers, len(segments),
-                     stats)
+                     stats, startup)
