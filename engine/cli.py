@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="start S seconds into the show (simulated up to there, drawn from there)")
     render.add_argument("--to", dest="stop", type=positive_float, metavar="S",
                         help="stop S seconds into the show")
+    render.add_argument("--timing", choices=("fixed", "show"), default="fixed",
+                        help="fixed: a steady --fps (default); show: a recorded show frame by frame, "
+                             "with its own clock ticks, data and operator actions")
     render.add_argument("--fps", type=positive_float, default=30.0, help="frame rate (default 30)")
     render.add_argument("--no-progress", action="store_true", help="print no progress")
     render.add_argument("--codec", choices=CODECS, help="h264 or hevc in .mp4 (default h264); "
@@ -157,7 +160,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     stats = render_video(args.scene, out, seconds, args.fps, args.size, args.source,
                          args.seed, progress=not args.no_progress, layout=args.layout,
                          codec=args.codec, crf=args.crf, preset=args.preset, gop=args.gop,
-                         workers=args.workers, scheduler=args.scheduler, start=args.start)
+                         workers=args.workers, scheduler=args.scheduler, start=args.start,
+                         timing=args.timing)
     print(f"wrote {out} ({stats.frames} frames, {args.size[0]}x{args.size[1]}) "
           f"in {stats.seconds:.1f} s, {stats.fps:.1f} fps", file=sys.stderr)
     return 0

@@ -112,7 +112,7 @@ def render_video(scene_ref: str, out: str | Path, seconds: float | None = 10.0, 
                  progress: bool = True, layout: str | Layout | None = None, *,
                  codec: str | None = None, crf: int = 18, preset: str = "veryfast",
                  gop: int | None = None, workers: int | None = None,
-                 scheduler: str | None = None, start: float = 0.0) -> RenderStats:
+                 scheduler: str | None = None, start: float = 0.0, timing: str = "fixed") -> RenderStats:
     """Render to a video file (format by suffix: .mp4, .mov, .mkv, frames/%05d.png; see
     engine/outputs/formats.py); the output exists under its name only if every frame made it.
 
@@ -121,6 +121,11 @@ def render_video(scene_ref: str, out: str | Path, seconds: float | None = 10.0, 
     processes, `scheduler` on a running one (engine/farm/). `start` (seconds) cuts the
     beginning off: the show is simulated up to it, drawn from it. `seconds=None` renders to the
     end of a recording (a replay source), else 10 s."""
+    if timing == "show":
+        return _render_show(scene_ref, Path(out), source, seed, size, layout, start, seconds, progress,
+                            codec=codec, crf=crf, preset=preset, gop=gop)
+    if timing != "fixed":
+        raise ValueError(f"timing must be 'fixed' or 'show', got {timing!r}")
     first = round(max(0.0, start) * fps)
     if seconds is None:  # to the end of a recording: the last frame is at or after its last sample
         length = recording_length(source, seed)
@@ -172,3 +177,37 @@ def _render_segmented(scene_ref, out: Path, first, count, fps, size, source, see
     finally:
         bar.close()
     return RenderStats(stats.frames, stats.seconds, stats.path)
+
+
+def _render_show(scene_ref, out: Path, source: str, seed, size, layout, start, seconds, progress,
+                 **video) -> RenderStats:
+    """A recorded show, frame by frame with its own ticks (render --timing show)."""
+    from engine.recording.show_replay import load_show, replay_frames
+    from engine.sources import SourceError
+    from engine.sources.spec import parse_spec
+
+    kind, options = parse_spec(source)
+    if kind != "replay":
+        raise SourceError("--timing show replays a show recording: --source replay:session.xdf")
+    rec = load_show(options["path"])
+    t = rec.ticks[:, 1]
+    first = int(np.searchsorted(t, start - 1e-9)) if start > 0 else 0
+    end = rec.frames if seconds is None else int(np.searchsorted(t, start + seconds - 1e-9))
+    count = max(1, end - first)
+    span = t[min(end, rec.frames) - 1] - t[first] if count > 1 else 1.0
+    fps = (count - 1) / span if span > 0 else 30.0  # the file's nominal rate; frames keep their own times
+    writer = VideoWriter(out, size, fps, **video)
+    bar = _Progress(count, f"replaying {out.name}", progress)
+    begin = time.perf_counter()
+    try:
+        for i, buf in enumerate(replay_frames(rec, scene_ref, seed, size, layout, writer.buffer, first,
+                                              count)):
+            writer.submit(buf)
+            bar.update(i + 1)
+        path = writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    finally:
+        bar.close()
+    return RenderStats(count, time.perf_counter() - begin, path)
