@@ -1,0 +1,198 @@
+"""A live show on a venue's outputs: one simulation, each distinct view rendered once, every
+output warped, blended and masked in one pass, all swapped together.
+
+The frame reads top-down: clock → source → scene.update → solver (show.advance) → upload and
+render the views (stage) → each output draws its mapping → screenshots → swap all → events
+(keys, calibration, monitors). Errors in the scene, the source or a render are counted and
+logged and the outputs keep drawing; the audience never sees an error message (only the
+calibration overlay, which the operator turns on, shows text).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import glfw
+import numpy as np
+
+from engine.clock import RealtimeClock
+from engine.outputs.image import save_png
+from engine.outputs.mapped import PATTERNS, Output
+from engine.outputs.window import init_glfw, monitors
+from engine.recording.recorder import Recorder
+from engine.reload import SceneReloader
+from engine.runtime import Show
+from engine.scene import create_scene
+from engine.sources import open_source
+from engine.venue.calibrate import Calibrator
+from engine.venue.config import Venue, VenueError, load_venue, resolve_monitor
+from engine.venue.hotplug import Hotplug
+from engine.venue.stage import Stage
+
+log = logging.getLogger("symphony.venue")
+
+
+@dataclass
+class VenueState:
+    """What `on_frame` sees of a running venue show."""
+
+    frame: int
+    outputs: list[Output]
+    show: Show
+    stage: Stage
+    calibrator: Calibrator
+    hotplug: Hotplug
+    pattern: str
+
+    def output(self, name: str) -> Output:
+        return next(o for o in self.outputs if o.name == name)
+
+    def pixels(self, name: str) -> np.ndarray:
+        """What output `name` shows this frame, (h, w, 4) uint8, top row first."""
+        return self.output(name).read()
+
+
+def pattern_index(pattern: str | None) -> int:
+    name = (pattern or "none").lower()
+    if name not in PATTERNS:
+        raise VenueError(f"unknown pattern '{pattern}' (patterns: {', '.join(PATTERNS[1:])})")
+    return PATTERNS.index(name)
+
+
+def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, source: str | None = None,
+                   seed: int | None = None, frames: int | None = None, seconds: float | None = None,
+                   screenshot: str | Path | None = None, vsync: bool = True,
+                   record: str | Path | None = None, pattern: str | None = None,
+                   default_size: tuple[int, int] = (1280, 720),
+                   on_frame: Callable[[VenueState], bool | None] | None = None) -> int:
+    """Run until Esc, a window closes, or the frame/seconds limit; returns frames drawn.
+    `screenshot` is a folder: each output's last frame is saved there as `<name>.png`."""
+    venue = venue if isinstance(venue, Venue) else load_venue(venue)
+    scene_ref = scene_ref or venue.scene
+    if not scene_ref:
+        raise VenueError(f"{venue.label}: show.scene: no scene given (on the command line or in [show])")
+    source = source or venue.source or "synthetic"
+    seed = seed if seed is not None else (venue.seed or 0)
+    current_pattern = pattern_index(pattern)
+    init_glfw()
+    found = monitors()
+    homes = [resolve_monitor(venue, spec, found) for spec in venue.outputs]  # before any window
+    scene = create_scene(scene_ref, seed=seed)
+    reloader = SceneReloader(scene_ref, seed)
+    stage = Stage(venue)
+    outputs: list[Output] = []
+    drawn = 0
+    recorder: Recorder | None = None
+    show: Show | None = None
+    hotplug: Hotplug | None = None
+    try:
+        handles = glfw.get_monitors()
+        for spec, home in zip(venue.outputs, homes, strict=True):
+            # vsync on the first output only: every swap waiting for its own blank would
+            # divide the frame rate by the number of outputs
+            outputs.append(Output(spec, handles[home], stage.handle, default_size, vsync and not outputs))
+        calibrator = Calibrator(venue, outputs)
+        hotplug = Hotplug(outputs)
+        flags = {"pattern": current_pattern}
+
+        def on_key(output: Output, key: int, mods: int) -> None:
+            if calibrator.key(output, key, mods):
+                return
+            if key == glfw.KEY_ESCAPE:
+                glfw.set_window_should_close(output.handle, True)
+            elif key == glfw.KEY_F and output.monitor is not None:
+                output.toggle_fullscreen()
+            elif key == glfw.KEY_C:
+                calibrator.toggle()
+            elif key == glfw.KEY_P:
+                flags["pattern"] = (flags["pattern"] + 1) % len(PATTERNS)
+                log.info("pattern: %s", PATTERNS[flags["pattern"]])
+
+        for o in outputs:
+            o.on_key, o.on_mouse = on_key, calibrator.mouse
+        last_errors: list[str] = []
+        with open_source(source, seed=seed) as src:
+            show = Show(scene, src, RealtimeClock(), live=True)
+            if record is not None:
+                recorder = Recorder(record, source)
+                recorder.mark(0.0, f"show start: {scene.title} on {venue.label}")
+                show.taps.append(recorder.write)
+            start = time.perf_counter()
+            next_shader_check = 0.0
+            shader_errors: list[str] = []
+            while not any(o.should_close for o in outputs):
+                t0 = time.perf_counter()
+                reloaded = reloader.poll(show)
+                show.advance()
+                if reloaded:
+                    reloader.after_frame(show)
+                    stage.renderer.prune(show.scene)
+                if t0 >= next_shader_check:
+                    next_shader_check = t0 + 0.25
+                    shader_errors = stage.renderer.reload_shaders()
+                views = {}
+                if flags["pattern"] == 0:
+                    try:
+                        views = stage.render(show.scene, outputs)
+                    except Exception as exc:  # noqa: BLE001 - keep the show alive
+                        show.report("render", drawn, exc)
+                else:
+                    views = {o.name: v for o, v in ((o, stage.pattern_view(o)) for o in outputs)}
+                errors = _errors(show, reloader, shader_errors, hotplug)
+                if errors != last_errors and errors:
+                    log.error("%s", errors[-1])
+                last_errors = errors
+                for o in outputs:
+                    o.draw(views.get(o.name), flags["pattern"])
+                    if calibrator.active and o is calibrator.output:
+                        o.draw_handles(calibrator.handles(), calibrator.point)
+                        o.draw_hud(calibrator.status(), errors)
+                drawn += 1
+                last = (frames is not None and drawn >= frames) or (
+                    seconds is not None and time.perf_counter() - start >= seconds)
+                state = VenueState(drawn, outputs, show, stage, calibrator, hotplug,
+                                   PATTERNS[flags["pattern"]])
+                if on_frame is not None and on_frame(state):
+                    last = True
+                if last and screenshot is not None:
+                    save_screenshots(outputs, Path(screenshot))
+                for o in outputs:
+                    o.swap()
+                glfw.poll_events()
+                hotplug.poll()
+                if last:
+                    break
+        for o in outputs:
+            if o.dropped:
+                log.info("output '%s': %d of %d frames dropped", o.name, o.dropped, o.frames)
+    finally:
+        if recorder is not None:
+            recorder.mark(show.last_frame.t if show and show.last_frame else 0.0, "show stop")
+            recorder.close()
+        if hotplug is not None:
+            hotplug.close()
+        for o in outputs:
+            o.close()
+        stage.close()
+        glfw.terminate()
+    return drawn
+
+
+def save_screenshots(outputs: list[Output], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for o in outputs:
+        save_png(folder / f"{o.name}.png", o.read())
+    log.info("screenshots of %d outputs saved to %s", len(outputs), folder)
+
+
+def _errors(show: Show, reloader: SceneReloader, shader_errors: list[str], hotplug: Hotplug) -> list[str]:
+    out = [reloader.error] if reloader.error else []
+    out += [e.splitlines()[0] for e in shader_errors]
+    recent = [e for e in show.errors if show.last_frame and show.last_frame.index - e.frame < 90]
+    if recent:
+        out.append(f"{recent[-1].message} (errors so far: {show.error_count})")
+    return out + hotplug.events[-2:]

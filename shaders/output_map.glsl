@@ -1,0 +1,70 @@
+// A venue output in one pass: the view warped through the output's mesh and corner pin, its
+// colour trimmed, soft-edge blended and masked. Or, with PATTERN set, a calibration pattern
+// (1 grid, 2 white, 3 ramp) drawn in canvas coordinates through the same mapping.
+// Optional parts are compiled in only when used (software GL pays per pixel for branches).
+
+#ifdef VERTEX_SHADER
+in vec2 in_pos;          // where the image point lands inside the corner-pinned square (y down)
+in vec2 in_uv;           // the image point: 0..1, origin top-left, y down
+uniform mat3 u_corner;   // unit square -> output-normalised coordinates, homogeneous
+out vec2 v_uv;
+void main() {
+    vec3 p = u_corner * vec3(in_pos, 1.0);
+    v_uv = in_uv;
+    // output-normalised (y down) to clip space, keeping w: perspective-correct interpolation
+    // of v_uv makes the corner pin exact
+    gl_Position = vec4(2.0 * p.x - p.z, p.z - 2.0 * p.y, 0.0, p.z);
+}
+#endif
+
+#ifdef FRAGMENT_SHADER
+uniform sampler2D u_view;
+uniform vec4 u_src;      // image uv -> view texture coordinates: offset (xy), scale (zw)
+uniform vec4 u_canvas;   // image uv -> canvas-normalised coordinates: offset, scale (patterns)
+#ifdef GRADE
+uniform sampler2D u_grade;   // 256 x 1: brightness, gamma and black level over encoded values
+#endif
+#ifdef BLEND
+uniform sampler2D u_blend;   // N x 2: encoded soft-edge weight across u (row 0) and v (row 1)
+#endif
+#ifdef MASK
+uniform sampler2D u_mask;    // output-sized: 0 inside a mask, feathered to 1 outside
+#endif
+in vec2 v_uv;
+out vec4 f_color;
+
+#if PATTERN == 1
+float grid_line(float x) {
+    float s = x * 8.0;
+    return clamp(1.0 - abs(fract(s + 0.5) - 0.5) / max(fwidth(s), 1e-6), 0.0, 1.0);
+}
+#endif
+
+void main() {
+#if PATTERN == 0
+    vec3 c = texture(u_view, u_src.xy + v_uv * u_src.zw).rgb;
+#else
+    vec2 p = u_canvas.xy + v_uv * u_canvas.zw;
+#if PATTERN == 1
+    vec3 c = vec3(max(grid_line(p.x), grid_line(p.y)));
+#elif PATTERN == 2
+    vec3 c = vec3(1.0);
+#else
+    float steps = floor(clamp(p.x, 0.0, 0.9999) * 16.0) / 15.0;
+    vec3 c = vec3(fract(p.y * 2.0) < 0.5 ? steps : clamp(p.x, 0.0, 1.0));
+#endif
+#endif
+#ifdef GRADE
+    c = vec3(texture(u_grade, vec2(c.r * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).r,
+             texture(u_grade, vec2(c.g * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).r,
+             texture(u_grade, vec2(c.b * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).r);
+#endif
+#ifdef BLEND
+    c *= texture(u_blend, vec2(v_uv.x, 0.25)).r * texture(u_blend, vec2(v_uv.y, 0.75)).r;
+#endif
+#ifdef MASK
+    c *= texelFetch(u_mask, ivec2(gl_FragCoord.xy), 0).r;
+#endif
+    f_color = vec4(c, 1.0);
+}
+#endif
