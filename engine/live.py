@@ -23,6 +23,7 @@ from engine.render.layouts import Layout, parse_layout
 from engine.runtime import Show
 from engine.scene import create_scene
 from engine.sources import open_source
+from engine.venue import Venue, default_venue
 
 log = logging.getLogger("symphony")
 
@@ -32,12 +33,22 @@ def run_show(scene_ref: str, source: str = "synthetic", size: tuple[int, int] = 
              seconds: float | None = None, screenshot: str | Path | None = None,
              vsync: bool = True, record: str | Path | None = None,
              layout: str | Layout | None = None,
-             on_frame: Callable[[LiveState], bool | None] | None = None) -> int:
+             on_frame: Callable[[LiveState], bool | None] | None = None,
+             venue: str | Path | Venue | None = None, pattern: str | None = None) -> int:
     """Run until Esc, the window closes, or the frame/seconds limit; returns frames drawn.
 
     `on_frame(state)` runs after each frame is drawn (before it is shown): scripts and tests
     use it to look at the output or steer the show; returning True ends the show.
+    With `venue` (a venue file) the show drives that venue's outputs and `screenshot` is a
+    folder (engine.venue.show); a calibration `pattern` runs a one-output venue without one.
     """
+    if venue is not None or pattern is not None:
+        from engine.venue.show import run_venue_show
+
+        if venue is None:
+            venue = default_venue(size, monitor, fullscreen, layout if isinstance(layout, str) else "flat")
+        return run_venue_show(venue, scene_ref, source, seed, frames, seconds, screenshot, vsync, record,
+                              pattern, size, on_frame)
     layout = parse_layout(layout)  # a bad spec fails before the window opens
     scene = create_scene(scene_ref, seed=seed)
     reloader = SceneReloader(scene_ref, seed)
@@ -149,7 +160,8 @@ def _title(name: str, frame_ms: float, show: Show, reloader: SceneReloader,
 
 def read_screen(window: Window) -> np.ndarray:
     w, h = window.framebuffer_size
-    data = window.screen().read(components=4)
+    # the real framebuffer size: the screen object keeps the size the window was created with
+    data = window.screen().read(viewport=(0, 0, w, h), components=4)
     return np.frombuffer(data, np.uint8).reshape(h, w, 4)[::-1].copy()
 
 

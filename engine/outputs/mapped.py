@@ -127,7 +127,9 @@ class Output:
         handle = self.shaders.get("output_map.glsl", defines)
         cached = self._vaos.get(pattern)
         if cached is None or cached[0] is not handle.program:
-            vao = self.ctx.vertex_array(handle.program, [(self._vbo, "2f 2f", "in_pos", "in_uv")],
+            # a pattern that ignores the image (white) lets the compiler drop in_uv
+            layout = ("2f 2f", "in_pos", "in_uv") if "in_uv" in handle.program else ("2f 8x", "in_pos")
+            vao = self.ctx.vertex_array(handle.program, [(self._vbo, *layout)],
                                         index_buffer=self._ibo, index_element_size=4)
             cached = self._vaos[pattern] = (handle.program, vao)
         return cached

@@ -51,7 +51,7 @@ def corner_problem(corners) -> str | None:
     p = np.asarray(corners, np.float64)
     turns = np.array([_cross(p[i], p[(i + 1) % 4], p[(i + 2) % 4]) for i in range(4)])
     area = 0.5 * abs(sum(_cross(np.zeros(2), p[i], p[(i + 1) % 4]) for i in range(4)))
-    if area < 1e-4:
+    if area < 1e-4 and np.abs(turns).max() < 1e-3:
         return "the corners enclose no area"
     if not (np.all(turns > 0) or np.all(turns < 0)):
         return "the corners fold over (they must go top-left, top-right, bottom-right, bottom-left " \

@@ -159,7 +159,7 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
                 if on_frame is not None and on_frame(state):
                     last = True
                 if last and screenshot is not None:
-                    save_screenshots(outputs, Path(screenshot))
+                    save_screenshots(outputs, Path(screenshot), single=venue.path is None)
                 for o in outputs:
                     o.swap()
                 glfw.poll_events()
@@ -182,7 +182,12 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
     return drawn
 
 
-def save_screenshots(outputs: list[Output], folder: Path) -> None:
+def save_screenshots(outputs: list[Output], folder: Path, single: bool = False) -> None:
+    """Each output's frame as `folder/<name>.png`; a plain show (no venue file) given a
+    `.png` path saves its one output there, as the single-window show does."""
+    if single and len(outputs) == 1 and folder.suffix.lower() == ".png":
+        save_png(folder, outputs[0].read())
+        return
     folder.mkdir(parents=True, exist_ok=True)
     for o in outputs:
         save_png(folder / f"{o.name}.png", o.read())
