@@ -14,32 +14,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import glfw
 import moderngl
 import numpy as np
 
+from engine.outputs.mapping_pass import PATTERNS, MappingPass, ViewImage
 from engine.outputs.window import WindowError
-from engine.render.shaders import ShaderCache
 from engine.venue.config import OutputSpec
-from engine.venue.mapping import blend_weights, corner_homography, grade_curve, warp_grid
-from engine.venue.masks import rasterise_masks
 
 log = logging.getLogger("symphony.outputs")
 
-PATTERNS = ("none", "grid", "white", "ramp")
-
-
-@dataclass(frozen=True)
-class ViewImage:
-    """A rendered view as the outputs see it: a texture of the main context and the part of
-    it an output's image (uv 0..1, y down) covers, in texture and in canvas coordinates."""
-
-    glo: int
-    size: tuple[int, int]
-    src: tuple[float, float, float, float]  # offset x, y and scale x, y into texture coords
-    canvas: tuple[float, float, float, float]  # offset and scale into canvas-normalised coords
+__all__ = ["PATTERNS", "Output", "ViewImage", "gl_hints"]
 
 
 def gl_hints(visible: bool = True) -> None:
@@ -75,72 +61,27 @@ class Output:
         glfw.make_context_current(self.handle)
         glfw.swap_interval(1 if vsync else 0)
         self.ctx = moderngl.create_context(require=330)
-        self.shaders = ShaderCache(self.ctx)
+        self.mapping = MappingPass(self.ctx, spec)
         self.fullscreen = spec.fullscreen
         self.refresh = glfw.get_video_mode(monitor).refresh_rate
         self.dropped = 0
         self.frames = 0
         self._last_swap: float | None = None
-        self._views: dict[int, moderngl.Texture] = {}
-        self._mask_size: tuple[int, int] | None = None
         self._hud = None
-        self._vbo = self._ibo = None
         self.on_key: Callable[[Output, int, int], None] | None = None
         self.on_mouse: Callable[[Output, str, float, float], None] | None = None
         glfw.set_key_callback(self.handle, self._key)
         glfw.set_mouse_button_callback(self.handle, self._button)
         glfw.set_cursor_pos_callback(self.handle, self._cursor)
-        self.set_mapping(spec)
 
-    # --- mapping -------------------------------------------------------------------------------
+
+    # --- mapping and drawing ------------------------------------------------------------------
     def set_mapping(self, spec: OutputSpec) -> None:
-        """Build the GPU side of a mapping (on start and after each calibration edit)."""
+        """Rebuild the GPU side of the mapping (on start and after each calibration edit)."""
         glfw.make_context_current(self.handle)
         self.spec = spec
-        verts, tris = warp_grid(spec.mesh)
-        for old in (*(vao for _, vao in getattr(self, "_vaos", {}).values()), self._vbo, self._ibo):
-            if old is not None:
-                old.release()
-        self._vbo = self.ctx.buffer(verts.tobytes())
-        self._ibo = self.ctx.buffer(tris.tobytes())
-        self._corner = corner_homography(spec.corners).T.astype(np.float32).tobytes()  # GLSL columns
-        self._grade = self._lut(grade_curve(spec.brightness, spec.gamma, spec.black_level)[None, :]) \
-            if spec.graded else None
-        self._blend = self._lut(blend_weights(spec.blend, 2048)) if spec.blend.active else None
-        self._mask_size = None  # rasterised at the framebuffer's size when drawn
-        self._vaos: dict[int, tuple[object, moderngl.VertexArray]] = {}
+        self.mapping.set_mapping(spec)
 
-    def _lut(self, data: np.ndarray) -> moderngl.Texture:
-        tex = self.ctx.texture((data.shape[1], data.shape[0]), 1, data.astype(np.float32).tobytes(),
-                               dtype="f4")
-        tex.repeat_x = tex.repeat_y = False
-        return tex
-
-    def _program(self, pattern: int):
-        defines = {"PATTERN": pattern}
-        if self._grade is not None:
-            defines["GRADE"] = 1
-        if self._blend is not None:
-            defines["BLEND"] = 1
-        if self.spec.masks:
-            defines["MASK"] = 1
-        handle = self.shaders.get("output_map.glsl", defines)
-        cached = self._vaos.get(pattern)
-        if cached is None or cached[0] is not handle.program:
-            # a pattern that ignores the image (white) lets the compiler drop in_uv
-            layout = ("2f 2f", "in_pos", "in_uv") if "in_uv" in handle.program else ("2f 8x", "in_pos")
-            vao = self.ctx.vertex_array(handle.program, [(self._vbo, *layout)],
-                                        index_buffer=self._ibo, index_element_size=4)
-            cached = self._vaos[pattern] = (handle.program, vao)
-        return cached
-
-    def _view_texture(self, view: ViewImage) -> moderngl.Texture:
-        tex = self._views.get(view.glo)
-        if tex is None or tex.size != view.size:
-            tex = self._views[view.glo] = self.ctx.external_texture(view.glo, view.size, 4, 0, "f1")
-        return tex
-
-    # --- drawing -------------------------------------------------------------------------------
     @property
     def framebuffer_size(self) -> tuple[int, int]:
         return glfw.get_framebuffer_size(self.handle)
@@ -148,57 +89,17 @@ class Output:
     def draw(self, view: ViewImage | None, pattern: int = 0) -> None:
         """The view (or a calibration pattern) through this output's mapping, into its window."""
         glfw.make_context_current(self.handle)
-        w, h = self.framebuffer_size
-        screen = self.ctx.screen
-        screen.viewport = (0, 0, max(w, 1), max(h, 1))
-        screen.use()
-        screen.clear(0.0, 0.0, 0.0, 1.0)
-        if w < 2 or h < 2 or (view is None and pattern == 0):
-            return
-        program, vao = self._program(pattern)
-        if pattern == 0:
-            self._view_texture(view).use(0)
-            program["u_view"].value = 0
-        for name, value in (("u_corner", self._corner), ("u_src", view.src if view else (0, 0, 1, 1)),
-                            ("u_canvas", view.canvas if view else (0, 0, 1, 1))):
-            if name in program and isinstance(value, bytes):
-                program[name].write(value)
-            elif name in program:
-                program[name].value = value
-        for unit, (name, tex) in enumerate((("u_grade", self._grade), ("u_blend", self._blend),
-                                            ("u_mask", self._mask_texture((w, h)))), start=1):
-            if tex is not None and name in program:
-                tex.use(unit)
-                program[name].value = unit
-        self.ctx.disable(moderngl.BLEND | moderngl.DEPTH_TEST | moderngl.CULL_FACE)
-        vao.render(moderngl.TRIANGLES)
+        self.mapping.draw(self.ctx.screen, self.framebuffer_size, view, pattern)
 
     def draw_handles(self, points: list[tuple[float, float]], picked: int) -> None:
         """Calibration handles over the frame (operator-only: calibration mode)."""
-        data = np.array([(x, y, float(i == picked)) for i, (x, y) in enumerate(points)], np.float32)
-        handle = self.shaders.get("output_handles.glsl")
-        vbo = self.ctx.buffer(data.tobytes())
-        vao = self.ctx.vertex_array(handle.program, [(vbo, "2f 1f", "in_pos", "in_picked")])
-        self.ctx.enable(moderngl.PROGRAM_POINT_SIZE)
-        vao.render(moderngl.POINTS)
-        vao.release()
-        vbo.release()
+        self.mapping.draw_handles(self.ctx.screen, points, picked)
 
     def draw_hud(self, status: str, errors: list[str]) -> None:
         if self._hud is None:
             from engine.hud import Hud
-            self._hud = Hud(self.ctx, self.shaders)
+            self._hud = Hud(self.ctx, self.mapping.shaders)
         self._hud.draw(self.ctx.screen, status, errors)
-
-    def _mask_texture(self, size: tuple[int, int]) -> moderngl.Texture | None:
-        if not self.spec.masks:
-            return None
-        if self._mask_size != size:
-            data = rasterise_masks(self.spec.masks, size)[::-1]  # GL rows start at the bottom
-            self._mask = self.ctx.texture(size, 1, np.ascontiguousarray(data).tobytes(), dtype="f4")
-            self._mask.filter = (moderngl.NEAREST, moderngl.NEAREST)
-            self._mask_size = size
-        return self._mask
 
     def read(self) -> np.ndarray:
         """What this output shows now, (h, w, 4) uint8, top row first (call before `swap`)."""
@@ -208,11 +109,13 @@ class Output:
         return np.frombuffer(data, np.uint8).reshape(h, w, 4)[::-1].copy()
 
     def swap(self) -> None:
-        """Show the frame; a gap over 1.5 refresh periods since the last counts as dropped frames."""
+        """Show the frame. A gap of over 1.5 refresh periods since the last swap counts the
+        refreshes that showed no new frame as dropped (per output: monitors differ)."""
         glfw.swap_buffers(self.handle)
         now = time.perf_counter()
         period = 1.0 / max(self.refresh, 1)
-        if self._last_swap is not None and now - self._last_swap > 1.5 * period:
+        # from the third frame: the first ones wait for shaders and kernels to compile
+        if self.frames >= 2 and now - self._last_swap > 1.5 * period:
             self.dropped += int(round((now - self._last_swap) / period)) - 1
         self._last_swap = now
         self.frames += 1
@@ -235,7 +138,6 @@ class Output:
             glfw.set_window_monitor(self.handle, None, 0, 0, *self.windowed_size, 0)
             self._place_on(monitor)
         self.fullscreen = fullscreen
-        self._mask_size = None
 
     def toggle_fullscreen(self) -> None:
         self.move_to(self.monitor, not self.fullscreen)

@@ -168,7 +168,8 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
                     break
         for o in outputs:
             if o.dropped:
-                log.info("output '%s': %d of %d frames dropped", o.name, o.dropped, o.frames)
+                log.info("output '%s': %d dropped frames (monitor refreshes without a new frame) "
+                         "over %d frames", o.name, o.dropped, o.frames)
     finally:
         if recorder is not None:
             recorder.mark(show.last_frame.t if show and show.last_frame else 0.0, "show stop")

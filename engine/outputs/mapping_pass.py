@@ -1,0 +1,142 @@
+"""The one GPU pass of a venue output: a view warped through the output's mesh and corner pin,
+its colour trimmed, soft-edge blended and masked (shaders/output_map.glsl), into any framebuffer.
+
+Optional parts are compiled in only when the mapping uses them, so an unmapped output costs a
+textured quad. A window (engine.outputs.mapped.Output) or an offscreen target (benchmarks)
+hosts it; the view texture may belong to another context that shares objects with this one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import moderngl
+import numpy as np
+
+from engine.render.shaders import ShaderCache
+from engine.venue.config import OutputSpec
+from engine.venue.mapping import blend_weights, corner_homography, grade_curve, warp_grid
+from engine.venue.masks import rasterise_masks
+
+PATTERNS = ("none", "grid", "white", "ramp")
+
+
+@dataclass(frozen=True)
+class ViewImage:
+    """A rendered view as the outputs see it: a texture of the main context and the part of
+    it an output's image (uv 0..1, y down) covers, in texture and in canvas coordinates."""
+
+    glo: int
+    size: tuple[int, int]
+    src: tuple[float, float, float, float]  # offset x, y and scale x, y into texture coords
+    canvas: tuple[float, float, float, float]  # offset and scale into canvas-normalised coords
+
+
+class MappingPass:
+    def __init__(self, ctx: moderngl.Context, spec: OutputSpec) -> None:
+        self.ctx = ctx
+        self.shaders = ShaderCache(ctx)
+        self._views: dict[int, moderngl.Texture] = {}
+        self._vaos: dict[int, tuple[object, moderngl.VertexArray]] = {}
+        self._vbo = self._ibo = self._grade = self._blend = self._mask = None
+        self.set_mapping(spec)
+
+    def set_mapping(self, spec: OutputSpec) -> None:
+        """Build the GPU side of a mapping (on start and after each calibration edit)."""
+        self.spec = spec
+        verts, tris = warp_grid(spec.mesh)
+        for old in (*(vao for _, vao in self._vaos.values()), self._vbo, self._ibo, self._grade,
+                    self._blend, self._mask):
+            if old is not None:
+                old.release()
+        self._vbo = self.ctx.buffer(verts.tobytes())
+        self._ibo = self.ctx.buffer(tris.tobytes())
+        self._corner = corner_homography(spec.corners).T.astype(np.float32).tobytes()  # GLSL columns
+        self._grade = self._lut(grade_curve(spec.brightness, spec.gamma, spec.black_level)[None, :]) \
+            if spec.graded else None
+        self._blend = self._lut(blend_weights(spec.blend, 2048)) if spec.blend.active else None
+        self._mask, self._mask_size = None, None  # rasterised at the target's size when drawn
+        self._vaos = {}
+
+    def _lut(self, data: np.ndarray) -> moderngl.Texture:
+        tex = self.ctx.texture((data.shape[1], data.shape[0]), 1, data.astype(np.float32).tobytes(),
+                               dtype="f4")
+        tex.repeat_x = tex.repeat_y = False
+        return tex
+
+    def _program(self, pattern: int):
+        defines = {"PATTERN": pattern}
+        if self._grade is not None:
+            defines["GRADE"] = 1
+        if self._blend is not None:
+            defines["BLEND"] = 1
+        if self.spec.masks:
+            defines["MASK"] = 1
+        handle = self.shaders.get("output_map.glsl", defines)
+        cached = self._vaos.get(pattern)
+        if cached is None or cached[0] is not handle.program:
+            # a pattern that ignores the image (white) lets the compiler drop in_uv
+            layout = ("2f 2f", "in_pos", "in_uv") if "in_uv" in handle.program else ("2f 8x", "in_pos")
+            vao = self.ctx.vertex_array(handle.program, [(self._vbo, *layout)],
+                                        index_buffer=self._ibo, index_element_size=4)
+            cached = self._vaos[pattern] = (handle.program, vao)
+        return cached
+
+    def _view_texture(self, view: ViewImage) -> moderngl.Texture:
+        tex = self._views.get(view.glo)
+        if tex is None or tex.size != view.size:
+            tex = self._views[view.glo] = self.ctx.external_texture(view.glo, view.size, 4, 0, "f1")
+        return tex
+
+    def draw(self, target: moderngl.Framebuffer, size: tuple[int, int], view: ViewImage | None,
+             pattern: int = 0) -> None:
+        """The view (or a calibration pattern) through the mapping into `target` of `size`:
+        one pass over the output, black outside the warped image."""
+        w, h = size
+        target.viewport = (0, 0, max(w, 1), max(h, 1))
+        target.use()
+        target.clear(0.0, 0.0, 0.0, 1.0)
+        if w < 2 or h < 2 or (view is None and pattern == 0):
+            return
+        program, vao = self._program(pattern)
+        if pattern == 0:
+            self._view_texture(view).use(0)
+            program["u_view"].value = 0
+        for name, value in (("u_corner", self._corner), ("u_src", view.src if view else (0, 0, 1, 1)),
+                            ("u_canvas", view.canvas if view else (0, 0, 1, 1))):
+            if name in program and isinstance(value, bytes):
+                program[name].write(value)
+            elif name in program:
+                program[name].value = value
+        for unit, (name, tex) in enumerate((("u_grade", self._grade), ("u_blend", self._blend),
+                                            ("u_mask", self._mask_texture((w, h)))), start=1):
+            if tex is not None and name in program:
+                tex.use(unit)
+                program[name].value = unit
+        self.ctx.disable(moderngl.BLEND | moderngl.DEPTH_TEST | moderngl.CULL_FACE)
+        vao.render(moderngl.TRIANGLES)
+
+    def draw_handles(self, target: moderngl.Framebuffer, points: list[tuple[float, float]],
+                     picked: int) -> None:
+        """Calibration handles over the frame (operator-only: calibration mode)."""
+        target.use()
+        data = np.array([(x, y, float(i == picked)) for i, (x, y) in enumerate(points)], np.float32)
+        handle = self.shaders.get("output_handles.glsl")
+        vbo = self.ctx.buffer(data.tobytes())
+        vao = self.ctx.vertex_array(handle.program, [(vbo, "2f 1f", "in_pos", "in_picked")])
+        self.ctx.enable(moderngl.PROGRAM_POINT_SIZE)
+        vao.render(moderngl.POINTS)
+        vao.release()
+        vbo.release()
+
+    def _mask_texture(self, size: tuple[int, int]) -> moderngl.Texture | None:
+        if not self.spec.masks:
+            return None
+        if self._mask_size != size:
+            data = rasterise_masks(self.spec.masks, size)[::-1]  # GL rows start at the bottom
+            if self._mask is not None:
+                self._mask.release()
+            self._mask = self.ctx.texture(size, 1, np.ascontiguousarray(data).tobytes(), dtype="f4")
+            self._mask.filter = (moderngl.NEAREST, moderngl.NEAREST)
+            self._mask_size = size
+        return self._mask
