@@ -1,6 +1,7 @@
 """End-to-end frame benchmark: simulate + render + post + read back, on this machine's GL.
 
     python benchmarks/frame.py --json
+    python benchmarks/frame.py --outputs 2 --json    # venue outputs: 2 x 1080p against 1
 
 The scene: 1,000,000 particles and 1,008 × 64 strands in a 64³ flow field, with bloom, driven
 by the synthetic Alcove. Ours uses the particle path the renderer picks (the CPU splat on
@@ -81,13 +82,110 @@ def measure(size: tuple[int, int], path: str, frames: int, warmup: int, layout=N
             "gl_renderer": renderer.renderer_name}
 
 
+def measure_outputs(outputs: int, frames: int, warmup: int, size=(1920, 1080)) -> dict:
+    """`outputs` 1080p venue outputs of the full symphony scene from one simulation: simulate
+    once, render the (shared) view once, then each output's warp/blend/mask pass into its own
+    1080p target. Offscreen (no windows): what a swap costs depends on the display."""
+    from engine.outputs.mapping_pass import MappingPass, ViewImage
+    from engine.render.layouts import FlatLayout
+    from engine.render.layouts.base import Offscreen
+    from engine.scene import create_scene
+    from engine.venue.config import Blend, Mask, OutputSpec
+
+    ctx = headless_context()
+    scene = create_scene("symphony", seed=1)
+    renderer = Renderer(ctx, (16, 16))
+    show = Show(scene, open_source("synthetic:participants=16", seed=1), FixedClock(30))
+    view_image, layout = Offscreen("f1"), FlatLayout()
+    view_fbo = view_image.get(ctx, size)
+    passes, targets = [], []
+    for i in range(outputs):  # a realistic mapping: keystone, soft edge, a mask, a trim
+        spec = OutputSpec(f"out{i}", corners=[(0.02, 0.0), (0.98, 0.03), (1.0, 1.0), (0.0, 0.97)],
+                          blend=Blend(right=0.2) if i % 2 == 0 else Blend(left=0.2),
+                          masks=[Mask([(0.9, 0.7), (1.0, 0.7), (1.0, 1.0), (0.9, 1.0)], 0.02)],
+                          brightness=0.95)
+        passes.append(MappingPass(ctx, spec))
+        target = Offscreen("f1")
+        targets.append(target.get(ctx, size))
+    sims, renders, warps = [], [], []
+    for i in range(warmup + frames):
+        t0 = time.perf_counter()
+        show.advance()
+        t1 = time.perf_counter()
+        renderer.upload(scene)
+        view_fbo.viewport = (0, 0, *size)
+        layout.render(renderer, scene, view_fbo, size, False)
+        ctx.finish()
+        t2 = time.perf_counter()
+        view = ViewImage(view_image.texture.glo, size, (0.0, 1.0, 1.0, -1.0), (0.0, 0.0, 1.0, 1.0))
+        for mapping, target in zip(passes, targets, strict=True):
+            mapping.draw(target, size, view)
+        ctx.finish()
+        t3 = time.perf_counter()
+        if i >= warmup:
+            sims.append(t1 - t0)
+            renders.append(t2 - t1)
+            warps.append((t3 - t2) / outputs)
+    copy_ms = _copy_pass_ms(ctx, view_image.texture, targets[0], size)
+    ctx.release()
+    totals = [s + r + w * outputs for s, r, w in zip(sims, renders, warps, strict=True)]
+    median = statistics.median(totals)
+    return {"outputs": outputs, "size": f"{size[0]}x{size[1]}", "frames": frames,
+            "ms_per_frame": median * 1000, "fps": 1.0 / median,
+            "simulate_ms": statistics.median(sims) * 1000,
+            "render_view_ms": statistics.median(renders) * 1000,
+            "warp_blend_mask_ms_per_output": statistics.median(warps) * 1000,
+            "baseline_copy_pass_ms": copy_ms,
+            "warp_vs_copy_ratio": statistics.median(warps) * 1000 / copy_ms,
+            "gl_renderer": renderer.renderer_name}
+
+
+def _copy_pass_ms(ctx, texture, target, size, repeats: int = 10) -> float:
+    """The least a 1080p output can cost: one full-screen triangle copying the view with a
+    bilinear fetch (the baseline for the warp/blend/mask pass, measured in the same run)."""
+    import moderngl
+
+    prog = ctx.program(
+        vertex_shader="#version 330\nout vec2 v_uv;\nvoid main() { vec2 p = vec2((gl_VertexID << 1) & 2, "
+                      "gl_VertexID & 2); v_uv = p; gl_Position = vec4(p * 2.0 - 1.0, 0.0, 1.0); }",
+        fragment_shader="#version 330\nuniform sampler2D u_view; in vec2 v_uv; out vec4 f;\n"
+                        "void main() { f = vec4(texture(u_view, v_uv).rgb, 1.0); }")
+    vao = ctx.vertex_array(prog, [])
+    texture.use(0)
+    target.viewport = (0, 0, *size)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        target.use()
+        vao.render(moderngl.TRIANGLES, vertices=3)
+        ctx.finish()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print JSON only")
     ap.add_argument("--frames", type=int, default=20)
     ap.add_argument("--baseline-frames", type=int, default=3)
     ap.add_argument("--no-quilt", action="store_true")
+    ap.add_argument("--outputs", type=int, metavar="N",
+                    help="time N 1080p venue outputs of the symphony scene against one, in this run")
     args = ap.parse_args()
+    if args.outputs:
+        one = measure_outputs(1, args.frames, 5)
+        many = measure_outputs(args.outputs, args.frames, 5)
+        many["baseline_one_output_ms_per_frame"] = one["ms_per_frame"]
+        many["cost_ratio_vs_one_output"] = many["ms_per_frame"] / one["ms_per_frame"]
+        many["target"] = "warp pass <= 3 ms per 1080p output; 2 outputs >= 12 fps"
+        result = {"one_output": one, "outputs": many}
+        if args.json:
+            print(json.dumps(result, indent=2))
+        else:
+            for r in (one, many):
+                print(f"{r['outputs']} x {r['size']}: {r['ms_per_frame']:.1f} ms ({r['fps']:.1f} fps), "
+                      f"warp/blend/mask {r['warp_blend_mask_ms_per_output']:.2f} ms per output")
+        return
     results = {"cases": []}
     for size in ((1280, 720), (1920, 1080)):
         ours = measure(size, "auto", args.frames, 5)

@@ -22,9 +22,9 @@ uniform sampler2D u_view;
 uniform vec4 u_src;      // image uv -> view texture coordinates: offset (xy), scale (zw)
 uniform vec4 u_canvas;   // image uv -> canvas-normalised coordinates: offset, scale (patterns)
 #ifdef GRADE
-uniform sampler2D u_grade;   // 256 x 1: brightness, gamma and black level over encoded values
+uniform vec3 u_grade;        // brightness, 1 / gamma, black level (on display-encoded values)
 #endif
-#ifdef BLEND
+#if defined(BLEND_U) || defined(BLEND_V)
 uniform sampler2D u_blend;   // N x 2: encoded soft-edge weight across u (row 0) and v (row 1)
 #endif
 #ifdef MASK
@@ -55,12 +55,16 @@ void main() {
 #endif
 #endif
 #ifdef GRADE
-    c = vec3(texture(u_grade, vec2(c.r * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).r,
-             texture(u_grade, vec2(c.g * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).r,
-             texture(u_grade, vec2(c.b * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).r);
+#ifdef GAMMA
+    c = pow(c, vec3(u_grade.y));
 #endif
-#ifdef BLEND
-    c *= texture(u_blend, vec2(v_uv.x, 0.25)).r * texture(u_blend, vec2(v_uv.y, 0.75)).r;
+    c = u_grade.z + (1.0 - u_grade.z) * min(c * u_grade.x, 1.0);
+#endif
+#ifdef BLEND_U
+    c *= texture(u_blend, vec2(v_uv.x, 0.25)).r;
+#endif
+#ifdef BLEND_V
+    c *= texture(u_blend, vec2(v_uv.y, 0.75)).r;
 #endif
 #ifdef MASK
     c *= texelFetch(u_mask, ivec2(gl_FragCoord.xy), 0).r;

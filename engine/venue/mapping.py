@@ -152,10 +152,3 @@ def blend_weights(blend, n: int) -> np.ndarray:
     u = blend_ramp(x, blend.left, blend.exponent) * blend_ramp(1 - x, blend.right, blend.exponent)
     v = blend_ramp(x, blend.top, blend.exponent) * blend_ramp(1 - x, blend.bottom, blend.exponent)
     return np.power(np.stack([u, v]), 1.0 / blend.gamma).astype(np.float32)
-
-
-def grade_curve(brightness: float, gamma: float, black_level: float, n: int = 256) -> np.ndarray:
-    """The output's colour trim as a lookup table over display-encoded values."""
-    c = np.arange(n) / (n - 1)
-    return (black_level + (1 - black_level) * np.clip(brightness * np.power(c, 1.0 / gamma), 0, 1)).astype(
-        np.float32)
