@@ -2,6 +2,9 @@
 // colour trimmed, soft-edge blended and masked. Or, with PATTERN set, a calibration pattern
 // (1 grid, 2 white, 3 ramp) drawn in canvas coordinates through the same mapping.
 // Optional parts are compiled in only when used (software GL pays per pixel for branches).
+// Soft edges and masks change only with the mapping: the same shader bakes them (white,
+// BLEND_U/BLEND_V/MASK) into an output-sized light map once, and each frame's pass applies
+// them with one fetch (LIGHT_MAP).
 
 #ifdef VERTEX_SHADER
 in vec2 in_pos;          // where the image point lands inside the corner-pinned square (y down)
@@ -29,6 +32,9 @@ uniform sampler2D u_blend;   // N x 2: encoded soft-edge weight across u (row 0)
 #endif
 #ifdef MASK
 uniform sampler2D u_mask;    // output-sized: 0 inside a mask, feathered to 1 outside
+#endif
+#ifdef LIGHT_MAP
+uniform sampler2D u_light;   // output-sized: soft edges times masks, baked by this shader
 #endif
 in vec2 v_uv;
 out vec4 f_color;
@@ -68,6 +74,9 @@ void main() {
 #endif
 #ifdef MASK
     c *= texelFetch(u_mask, ivec2(gl_FragCoord.xy), 0).r;
+#endif
+#ifdef LIGHT_MAP
+    c *= texelFetch(u_light, ivec2(gl_FragCoord.xy), 0).r;
 #endif
     f_color = vec4(c, 1.0);
 }

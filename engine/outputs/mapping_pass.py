@@ -38,7 +38,7 @@ class MappingPass:
         self.shaders = ShaderCache(ctx)
         self._views: dict[int, moderngl.Texture] = {}
         self._vaos: dict[int, tuple[object, moderngl.VertexArray]] = {}
-        self._vbo = self._ibo = self._blend = self._mask = None
+        self._vbo = self._ibo = self._blend = self._mask = self._light = self._light_fbo = None
         self._exact = ctx.sampler(filter=(moderngl.NEAREST, moderngl.NEAREST), repeat_x=False, repeat_y=False)
         self.set_mapping(spec)
 
@@ -46,15 +46,17 @@ class MappingPass:
         """Build the GPU side of a mapping (on start and after each calibration edit)."""
         self.spec = spec
         verts, tris = warp_grid(spec.mesh)
-        for old in (*(vao for _, vao in self._vaos.values()), self._vbo, self._ibo, self._blend, self._mask):
+        for old in (*(vao for _, vao in self._vaos.values()), self._vbo, self._ibo, self._blend, self._mask,
+                    self._light_fbo, self._light):
             if old is not None:
                 old.release()
+        self._mask = self._light = self._light_fbo = None
         self._vbo = self.ctx.buffer(verts.tobytes())
         self._ibo = self.ctx.buffer(tris.tobytes())
         self._corner = corner_homography(spec.corners).T.astype(np.float32).tobytes()  # GLSL columns
         self._grade = (spec.brightness, 1.0 / spec.gamma, spec.black_level)
         self._blend = self._lut(blend_weights(spec.blend, 2048)) if spec.blend.active else None
-        self._mask, self._mask_size = None, None  # rasterised at the target's size when drawn
+        self._mask_size = self._light_size = None  # made at the target's size when drawn
         self._vaos = {}
 
     def _lut(self, data: np.ndarray) -> moderngl.Texture:
@@ -63,28 +65,76 @@ class MappingPass:
         tex.repeat_x = tex.repeat_y = False
         return tex
 
-    def _program(self, pattern: int):
-        defines = {"PATTERN": pattern}
+    def _program(self, pattern: int, bake: bool = False):
+        """The pass's program for a pattern; `bake` is the variant that draws the soft edges
+        and masks alone (white through the mapping) into the output's light map."""
         spec = self.spec
-        if spec.graded:
-            defines["GRADE"] = 1
-        if spec.gamma != 1.0:
-            defines["GAMMA"] = 1
-        if spec.blend.left > 0 or spec.blend.right > 0:
-            defines["BLEND_U"] = 1
-        if spec.blend.top > 0 or spec.blend.bottom > 0:
-            defines["BLEND_V"] = 1
-        if self.spec.masks:
-            defines["MASK"] = 1
+        defines: dict[str, int] = {"PATTERN": 2 if bake else pattern}
+        if bake:
+            if spec.blend.left > 0 or spec.blend.right > 0:
+                defines["BLEND_U"] = 1
+            if spec.blend.top > 0 or spec.blend.bottom > 0:
+                defines["BLEND_V"] = 1
+            if spec.masks:
+                defines["MASK"] = 1
+        else:
+            if spec.graded:
+                defines["GRADE"] = 1
+            if spec.gamma != 1.0:
+                defines["GAMMA"] = 1
+            if self.needs_light_map:
+                defines["LIGHT_MAP"] = 1
         handle = self.shaders.get("output_map.glsl", defines)
-        cached = self._vaos.get(pattern)
+        key = -1 if bake else pattern
+        cached = self._vaos.get(key)
         if cached is None or cached[0] is not handle.program:
             # a pattern that ignores the image (white) lets the compiler drop in_uv
             layout = ("2f 2f", "in_pos", "in_uv") if "in_uv" in handle.program else ("2f 8x", "in_pos")
             vao = self.ctx.vertex_array(handle.program, [(self._vbo, *layout)],
                                         index_buffer=self._ibo, index_element_size=4)
-            cached = self._vaos[pattern] = (handle.program, vao)
+            cached = self._vaos[key] = (handle.program, vao)
         return cached
+
+    @property
+    def needs_light_map(self) -> bool:
+        return self.spec.blend.active or bool(self.spec.masks)
+
+    def _light_map(self, size: tuple[int, int]) -> moderngl.Texture | None:
+        """Soft edges times masks at the output's pixels, drawn through the mapping once per
+        mapping and size (not per frame): each frame then pays one fetch for both."""
+        if not self.needs_light_map:
+            return None
+        if self._light_size != size:
+            if self._light is not None:
+                self._light_fbo.release()
+                self._light.release()
+            self._light = self.ctx.texture(size, 1)
+            self._light.filter = (moderngl.NEAREST, moderngl.NEAREST)
+            self._light_fbo = self.ctx.framebuffer([self._light])
+            self._light_size = size
+            program, vao = self._program(2, bake=True)
+            self._light_fbo.viewport = (0, 0, *size)
+            self._light_fbo.use()
+            self._light_fbo.clear(0.0, 0.0, 0.0, 1.0)
+            self._set(program, None, size)
+            self.ctx.disable(moderngl.BLEND | moderngl.DEPTH_TEST | moderngl.CULL_FACE)
+            vao.render(moderngl.TRIANGLES)
+        return self._light
+
+    def _set(self, program, view: ViewImage | None, size: tuple[int, int]) -> None:
+        for name, value in (("u_grade", self._grade), ("u_corner", self._corner),
+                            ("u_src", view.src if view else (0, 0, 1, 1)),
+                            ("u_canvas", view.canvas if view else (0, 0, 1, 1))):
+            if name in program and isinstance(value, bytes):
+                program[name].write(value)
+            elif name in program:
+                program[name].value = value
+        for unit, (name, tex) in enumerate((("u_blend", lambda: self._blend),
+                                            ("u_mask", lambda: self._mask_texture(size)),
+                                            ("u_light", lambda: self._light)), start=1):
+            if name in program:
+                tex().use(unit)
+                program[name].value = unit
 
     def _view_texture(self, view: ViewImage) -> moderngl.Texture:
         tex = self._views.get(view.glo)
@@ -97,6 +147,8 @@ class MappingPass:
         """The view (or a calibration pattern) through the mapping into `target` of `size`:
         one pass over the output, black outside the warped image."""
         w, h = size
+        if w >= 2 and h >= 2:
+            self._light_map((w, h))
         target.viewport = (0, 0, max(w, 1), max(h, 1))
         target.use()
         target.clear(0.0, 0.0, 0.0, 1.0)
@@ -108,24 +160,13 @@ class MappingPass:
             program["u_view"].value = 0
         # unwarped at the view's own size, every pixel centre samples a texel centre: nearest
         # gives the same values as linear and costs a third less on software GL
-        exact = not self.spec.warped and view is not None and tuple(view.size) == (w, h)
-        if exact and pattern == 0:
+        exact = pattern == 0 and not self.spec.warped and tuple(view.size) == (w, h)
+        if exact:
             self._exact.use(0)
-        for name, value in (("u_grade", self._grade), ("u_corner", self._corner),
-                            ("u_src", view.src if view else (0, 0, 1, 1)),
-                            ("u_canvas", view.canvas if view else (0, 0, 1, 1))):
-            if name in program and isinstance(value, bytes):
-                program[name].write(value)
-            elif name in program:
-                program[name].value = value
-        for unit, (name, tex) in enumerate((("u_blend", self._blend), ("u_mask", self._mask_texture((w, h)))),
-                                           start=1):
-            if tex is not None and name in program:
-                tex.use(unit)
-                program[name].value = unit
+        self._set(program, view, size)
         self.ctx.disable(moderngl.BLEND | moderngl.DEPTH_TEST | moderngl.CULL_FACE)
         vao.render(moderngl.TRIANGLES)
-        if exact and pattern == 0:
+        if exact:
             self._exact.clear(0)
 
     def draw_handles(self, target: moderngl.Framebuffer, points: list[tuple[float, float]],
