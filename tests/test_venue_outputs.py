@@ -296,3 +296,71 @@ def test_an_unplugged_monitor_moves_its_output_and_it_returns(display, tmp_path)
     assert log[:2] == ["moved", "plugged"], log
     position, size, fullscreen = log[2]
     assert fullscreen and position == (640, 0), log
+
+
+class Preview:
+    """A companion window (as an operator console would be): its own context, sharing the
+    stage's objects, showing output a's view through an identity mapping."""
+
+    def __init__(self, stage) -> None:
+        import moderngl
+
+        from engine.outputs.mapped import gl_hints
+        from engine.outputs.mapping_pass import MappingPass
+        from engine.venue.config import OutputSpec
+
+        gl_hints(visible=True)
+        self.handle = glfw.create_window(160, 120, "preview", None, stage.handle)
+        glfw.make_context_current(self.handle)
+        self.ctx = moderngl.create_context(require=330)
+        self.mapping = MappingPass(self.ctx, OutputSpec("preview"))
+        self.should_close = False
+        self.pixels = None
+
+    def draw(self, state) -> None:
+        glfw.make_context_current(self.handle)
+        self.mapping.draw(self.ctx.screen, glfw.get_framebuffer_size(self.handle), state.views["a"])
+        data = self.ctx.screen.read(viewport=(0, 0, 160, 120), components=4)
+        self.pixels = np.frombuffer(data, np.uint8).reshape(120, 160, 4)[::-1]
+
+    def swap(self) -> None:
+        glfw.swap_buffers(self.handle)
+
+    def close(self) -> None:
+        glfw.destroy_window(self.handle)
+
+
+def test_a_companion_window_shares_the_views(display, tmp_path):
+    previews = []
+
+    def make(stage):
+        previews.append(Preview(stage))
+        return previews
+
+    path = tmp_path / "venue.toml"
+    path.write_text("[[output]]\nname = 'a'\nsize = [160, 120]\n")
+    shots = {}
+
+    def look(state):
+        if state.frame == 3:
+            shots["a"] = state.pixels("a")
+            return True
+        return None
+
+    run_venue_show(path, "symphony", vsync=False, on_frame=look, companions=make)
+    preview = previews[0].pixels[..., :3]
+    assert preview.mean() > 2
+    assert np.array_equal(preview, shots["a"][..., :3])
+
+
+def test_a_plain_show_can_draw_a_calibration_pattern(display, tmp_path):
+    shot = tmp_path / "grid.png"
+    res = run_cli("show", "symphony", "--pattern", "grid", "--size", "160x120", "--frames", "2",
+                  "--no-vsync", "--screenshot", str(shot), env={"DISPLAY": display})
+    assert res.returncode == 0, res.stderr
+    image = load_png(shot)[..., 0]
+    assert image.shape == (120, 160)
+    columns = image.mean(axis=0)
+    lit = np.flatnonzero(columns > 100)
+    # lines at every eighth of the width: around x = 20, 40, ... 140
+    assert all(np.abs(lit - (k * 20 - 0.5)).min() <= 1 for k in range(1, 8)), lit

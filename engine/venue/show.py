@@ -13,15 +13,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import glfw
 import numpy as np
 
 from engine.clock import RealtimeClock
 from engine.outputs.image import save_png
-from engine.outputs.mapped import PATTERNS, Output
+from engine.outputs.mapped import PATTERNS, Output, ViewImage
 from engine.outputs.window import init_glfw, monitors
 from engine.recording.recorder import Recorder
 from engine.reload import SceneReloader
@@ -47,6 +48,7 @@ class VenueState:
     calibrator: Calibrator
     hotplug: Hotplug
     pattern: str
+    views: dict[str, ViewImage] = field(default_factory=dict)  # what each output showed, by name
 
     def output(self, name: str) -> Output:
         return next(o for o in self.outputs if o.name == name)
@@ -54,6 +56,21 @@ class VenueState:
     def pixels(self, name: str) -> np.ndarray:
         """What output `name` shows this frame, (h, w, 4) uint8, top row first."""
         return self.output(name).read()
+
+
+class Companion(Protocol):
+    """Another window sharing the stage's GL objects (an operator console, a preview): made
+    by `companions(stage)` once the stage exists (create its GLFW window with
+    `share=stage.handle` to sample the views), drawn after the outputs each frame, swapped
+    with them. Its errors are its own: the show loop does not catch them."""
+
+    should_close: bool
+
+    def draw(self, state: VenueState) -> None: ...
+
+    def swap(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 def pattern_index(pattern: str | None) -> int:
@@ -68,7 +85,8 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
                    screenshot: str | Path | None = None, vsync: bool = True,
                    record: str | Path | None = None, pattern: str | None = None,
                    default_size: tuple[int, int] = (1280, 720),
-                   on_frame: Callable[[VenueState], bool | None] | None = None) -> int:
+                   on_frame: Callable[[VenueState], bool | None] | None = None,
+                   companions: Callable[[Stage], list[Companion]] | None = None) -> int:
     """Run until Esc, a window closes, or the frame/seconds limit; returns frames drawn.
     `screenshot` is a folder: each output's last frame is saved there as `<name>.png`."""
     venue = venue if isinstance(venue, Venue) else load_venue(venue)
@@ -89,12 +107,14 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
     recorder: Recorder | None = None
     show: Show | None = None
     hotplug: Hotplug | None = None
+    extra: list[Companion] = []
     try:
         handles = glfw.get_monitors()
         for spec, home in zip(venue.outputs, homes, strict=True):
             # vsync on the first output only: every swap waiting for its own blank would
             # divide the frame rate by the number of outputs
             outputs.append(Output(spec, handles[home], stage.handle, default_size, vsync and not outputs))
+        extra = companions(stage) if companions is not None else []
         calibrator = Calibrator(venue, outputs)
         hotplug = Hotplug(outputs)
         flags = {"pattern": current_pattern}
@@ -124,7 +144,7 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
             start = time.perf_counter()
             next_shader_check = 0.0
             shader_errors: list[str] = []
-            while not any(o.should_close for o in outputs):
+            while not any(w.should_close for w in (*outputs, *extra)):
                 t0 = time.perf_counter()
                 reloaded = reloader.poll(show)
                 show.advance()
@@ -155,13 +175,17 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
                 last = (frames is not None and drawn >= frames) or (
                     seconds is not None and time.perf_counter() - start >= seconds)
                 state = VenueState(drawn, outputs, show, stage, calibrator, hotplug,
-                                   PATTERNS[flags["pattern"]])
+                                   PATTERNS[flags["pattern"]], views)
+                for window in extra:
+                    window.draw(state)
                 if on_frame is not None and on_frame(state):
                     last = True
                 if last and screenshot is not None:
                     save_screenshots(outputs, Path(screenshot), single=venue.path is None)
                 for o in outputs:
                     o.swap()
+                for window in extra:
+                    window.swap()
                 glfw.poll_events()
                 hotplug.poll()
                 if last:
@@ -176,8 +200,8 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
             recorder.close()
         if hotplug is not None:
             hotplug.close()
-        for o in outputs:
-            o.close()
+        for window in (*outputs, *extra):
+            window.close()
         stage.close()
         glfw.terminate()
     return drawn
