@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
                       "from a venue file; --screenshot is then a folder: DIR/<output>.png")
     show.add_argument("--pattern", choices=("grid", "white", "ramp"),
                       help="show a calibration pattern through each output's mapping (key P cycles)")
-    show.set_defaults(source=None)  # a venue's [show] source applies unless one is given
+    show.set_defaults(source=None, seed=None)  # a venue's [show] values apply unless given
 
     record = sub.add_parser("record", help="record a source to XDF (no window)")
     record.add_argument("--source", default="synthetic", metavar="SRC", help="data source spec")
@@ -155,7 +155,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.record:
         _check_writable(Path(args.record))
     source = args.source or ("synthetic" if not args.venue else None)
-    drawn = run_show(args.scene, source, args.size, args.monitor, args.fullscreen, args.seed,
+    seed = args.seed if args.seed is not None or args.venue else 0
+    if args.venue and (args.fullscreen or args.monitor != 0 or args.layout != "flat"):
+        logging.getLogger("symphony").warning(
+            "--fullscreen, --monitor and --layout are set per output in the venue file; ignored")
+    drawn = run_show(args.scene, source, args.size, args.monitor, args.fullscreen, seed,
                      args.frames, args.seconds, args.screenshot, vsync=not args.no_vsync,
                      record=args.record, layout=args.layout, venue=args.venue, pattern=args.pattern)
     logging.getLogger("symphony").info("drew %d frames", drawn)

@@ -28,8 +28,8 @@ from engine.venue import Venue, default_venue
 log = logging.getLogger("symphony")
 
 
-def run_show(scene_ref: str, source: str = "synthetic", size: tuple[int, int] = (1280, 720),
-             monitor: int = 0, fullscreen: bool = False, seed: int = 0, frames: int | None = None,
+def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, int] = (1280, 720),
+             monitor: int = 0, fullscreen: bool = False, seed: int | None = 0, frames: int | None = None,
              seconds: float | None = None, screenshot: str | Path | None = None,
              vsync: bool = True, record: str | Path | None = None,
              layout: str | Layout | None = None,
@@ -49,6 +49,7 @@ def run_show(scene_ref: str, source: str = "synthetic", size: tuple[int, int] = 
             venue = default_venue(size, monitor, fullscreen, layout if isinstance(layout, str) else "flat")
         return run_venue_show(venue, scene_ref, source, seed, frames, seconds, screenshot, vsync, record,
                               pattern, size, on_frame)
+    source, seed = source or "synthetic", seed or 0
     layout = parse_layout(layout)  # a bad spec fails before the window opens
     scene = create_scene(scene_ref, seed=seed)
     reloader = SceneReloader(scene_ref, seed)

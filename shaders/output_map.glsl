@@ -40,8 +40,8 @@ in vec2 v_uv;
 out vec4 f_color;
 
 #if PATTERN == 1
-float grid_line(float x) {
-    float s = x * 8.0;
+uniform float u_aspect;      // the canvas's width / height: the grid's cells are square
+float grid_line(float s) {   // a line about two output pixels wide at each whole s
     return clamp(1.0 - abs(fract(s + 0.5) - 0.5) / max(fwidth(s), 1e-6), 0.0, 1.0);
 }
 #endif
@@ -52,7 +52,9 @@ void main() {
 #else
     vec2 p = u_canvas.xy + v_uv * u_canvas.zw;
 #if PATTERN == 1
-    vec3 c = vec3(max(grid_line(p.x), grid_line(p.y)));
+    // square cells an eighth of the canvas high, a line through the centre, and the border
+    float lines = max(grid_line((p.x - 0.5) * 8.0 * u_aspect), grid_line(p.y * 8.0));
+    vec3 c = vec3(max(lines, max(grid_line(p.x), grid_line(p.y))));
 #elif PATTERN == 2
     vec3 c = vec3(1.0);
 #else

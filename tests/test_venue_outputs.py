@@ -62,15 +62,18 @@ def test_two_outputs_land_full_screen_on_their_monitors(display, tmp_path):
     assert shots["a"][..., :3].mean() > 2 and shots["b"][..., :3].mean() > 2, "both show the tapestry"
 
 
-def line_errors(image: np.ndarray, corners, mesh) -> np.ndarray:
-    """For the grid pattern's vertical lines (u = k/8): per scanline, the distance in pixels
-    between the drawn line's centroid and where the analytic mapping puts it."""
+def line_errors(image: np.ndarray, corners, mesh, aspect: float) -> np.ndarray:
+    """For the grid pattern's vertical lines (square cells an eighth of the height, one line
+    through the centre: u = 1/2 + k / (8 aspect)): per scanline, the distance in pixels between
+    the drawn line's centroid and where the analytic mapping puts it."""
     h, w = image.shape[:2]
     lum = image[..., 0].astype(np.float64)
     errors = []
     v = np.linspace(0.0, 1.0, 4001)
-    for k in range(1, 8):
-        pts = forward(corners, mesh, np.stack([np.full_like(v, k / 8), v], -1))
+    for u in 0.5 + np.arange(-8, 9) / (8 * aspect):
+        if not 0.05 < u < 0.95:
+            continue
+        pts = forward(corners, mesh, np.stack([np.full_like(v, u), v], -1))
         for row in range(4, h - 4, 3):
             y = (row + 0.5) / h
             if not pts[0, 1] < y < pts[-1, 1]:
@@ -83,7 +86,7 @@ def line_errors(image: np.ndarray, corners, mesh) -> np.ndarray:
             if lo < 0 or hi > w:
                 continue
             seg = lum[row, lo:hi]
-            assert seg.sum() > 0, f"line u={k}/8 missing on row {row}"
+            assert seg.sum() > 0, f"line u={u:.3f} missing on row {row}"
             errors.append(abs((seg * np.arange(lo, hi)).sum() / seg.sum() - x))
     return np.array(errors)
 
@@ -93,7 +96,7 @@ def test_corner_pin_matches_the_homography_within_a_pixel(display, tmp_path):
     shots = run(tmp_path, f"[[output]]\nname = 'pin'\nsize = [320, 240]\ncorners = {corners}\n",
                 pattern="grid")
     image = shots["pin"]
-    errors = line_errors(image, corners, None)
+    errors = line_errors(image, corners, None, 320 / 240)
     assert len(errors) > 200
     assert errors.max() < 1.0, f"worst {errors.max():.2f} px, mean {errors.mean():.3f} px"
     assert image[2, 2, :3].max() == 0 and image[-2, -2, :3].max() == 0, "outside the pin stays black"
@@ -106,7 +109,7 @@ def test_mesh_warp_matches_the_smooth_interpolation_within_a_pixel(display, tmp_
     corners = [[0.05, 0.05], [0.95, 0.05], [0.95, 0.95], [0.05, 0.95]]
     shots = run(tmp_path, f"[[output]]\nname = 'mesh'\nsize = [320, 240]\ncorners = {corners}\n"
                           f"mesh = {mesh}\n", pattern="grid")
-    errors = line_errors(shots["mesh"], corners, mesh)
+    errors = line_errors(shots["mesh"], corners, mesh, 320 / 240)
     assert len(errors) > 200
     assert errors.max() < 1.0, f"worst {errors.max():.2f} px, mean {errors.mean():.3f} px"
 
@@ -362,5 +365,5 @@ def test_a_plain_show_can_draw_a_calibration_pattern(display, tmp_path):
     assert image.shape == (120, 160)
     columns = image.mean(axis=0)
     lit = np.flatnonzero(columns > 100)
-    # lines at every eighth of the width: around x = 20, 40, ... 140
-    assert all(np.abs(lit - (k * 20 - 0.5)).min() <= 1 for k in range(1, 8)), lit
+    # square cells an eighth of the height (15 px), a line through the centre (x = 80)
+    assert all(np.abs(lit - (80 + 15 * k - 0.5)).min() <= 1 for k in range(-5, 6)), lit

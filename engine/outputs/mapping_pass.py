@@ -30,6 +30,7 @@ class ViewImage:
     size: tuple[int, int]
     src: tuple[float, float, float, float]  # offset x, y and scale x, y into texture coords
     canvas: tuple[float, float, float, float]  # offset and scale into canvas-normalised coords
+    aspect: float = 1.0  # the canvas's width / height (square cells in the grid pattern)
 
 
 class MappingPass:
@@ -124,7 +125,8 @@ class MappingPass:
     def _set(self, program, view: ViewImage | None, size: tuple[int, int]) -> None:
         for name, value in (("u_grade", self._grade), ("u_corner", self._corner),
                             ("u_src", view.src if view else (0, 0, 1, 1)),
-                            ("u_canvas", view.canvas if view else (0, 0, 1, 1))):
+                            ("u_canvas", view.canvas if view else (0, 0, 1, 1)),
+                            ("u_aspect", view.aspect if view else size[0] / max(size[1], 1))):
             if name in program and isinstance(value, bytes):
                 program[name].write(value)
             elif name in program:

@@ -120,16 +120,19 @@ class Stage:
         fbo = image.get(self.ctx, size)
         fbo.viewport = (0, 0, *size)
         layout.render(self.renderer, scene, fbo, size, False)
-        return ViewImage(image.texture.glo, size, src, canvas)
+        aspect = self.venue.canvas[0] / self.venue.canvas[1] if key[0] == "region" else size[0] / size[1]
+        return ViewImage(image.texture.glo, size, src, canvas, aspect)
 
     def pattern_view(self, output: Output) -> ViewImage:
         """No texture, only where the output sits on the canvas: patterns are drawn there."""
         region, canvas = output.spec.region, self.venue.canvas
         if region is None:
-            return ViewImage(0, (1, 1), (0.0, 1.0, 1.0, -1.0), (0.0, 0.0, 1.0, 1.0))
+            w, h = output.framebuffer_size
+            return ViewImage(0, (1, 1), (0.0, 1.0, 1.0, -1.0), (0.0, 0.0, 1.0, 1.0), w / max(h, 1))
         x, y, w, h = region
         return ViewImage(0, (1, 1), (0.0, 1.0, 1.0, -1.0),
-                         (x / canvas[0], y / canvas[1], w / canvas[0], h / canvas[1]))
+                         (x / canvas[0], y / canvas[1], w / canvas[0], h / canvas[1]),
+                         canvas[0] / canvas[1])
 
     def close(self) -> None:
         glfw.destroy_window(self.handle)
