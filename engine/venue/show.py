@@ -154,6 +154,8 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
                 if t0 >= next_shader_check:
                     next_shader_check = t0 + 0.25
                     shader_errors = stage.renderer.reload_shaders()
+                    for o in outputs:  # output_map.glsl too, edited live like every shader
+                        shader_errors += o.mapping.shaders.reload_changed()
                 views = {}
                 if flags["pattern"] == 0:
                     try:
@@ -167,10 +169,13 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
                     log.error("%s", errors[-1])
                 last_errors = errors
                 for o in outputs:
-                    o.draw(views.get(o.name), flags["pattern"])
-                    if calibrator.active and o is calibrator.output:
-                        o.draw_handles(calibrator.handles(), calibrator.point)
-                        o.draw_hud(calibrator.status(), errors)
+                    try:
+                        o.draw(views.get(o.name), flags["pattern"])
+                        if calibrator.active and o is calibrator.output:
+                            o.draw_handles(calibrator.handles(), calibrator.point)
+                            o.draw_hud(calibrator.status(), errors)
+                    except Exception as exc:  # noqa: BLE001 - one output's trouble stops no show
+                        show.report(f"output {o.name}", drawn, exc)
                 drawn += 1
                 last = (frames is not None and drawn >= frames) or (
                     seconds is not None and time.perf_counter() - start >= seconds)
