@@ -158,7 +158,9 @@ class Output:
 
     # --- input ---------------------------------------------------------------------------------
     def _key(self, handle, key, scancode, action, mods) -> None:
-        if action in (glfw.PRESS, glfw.REPEAT) and self.on_key is not None:
+        # held keys repeat only for nudging (arrows); C, P, S act once per press
+        nudge = key in (glfw.KEY_LEFT, glfw.KEY_RIGHT, glfw.KEY_UP, glfw.KEY_DOWN)
+        if self.on_key is not None and (action == glfw.PRESS or (action == glfw.REPEAT and nudge)):
             self.on_key(self, key, mods)
 
     def _normalised_cursor(self) -> tuple[float, float]:

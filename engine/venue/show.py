@@ -96,12 +96,10 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
     source = source or venue.source or "synthetic"
     seed = seed if seed is not None else (venue.seed or 0)
     current_pattern = pattern_index(pattern)
-    init_glfw()
-    found = monitors()
-    homes = [resolve_monitor(venue, spec, found) for spec in venue.outputs]  # before any window
     scene = create_scene(scene_ref, seed=seed)
     reloader = SceneReloader(scene_ref, seed)
-    stage = Stage(venue)
+    init_glfw()
+    stage: Stage | None = None
     outputs: list[Output] = []
     drawn = 0
     recorder: Recorder | None = None
@@ -109,6 +107,9 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
     hotplug: Hotplug | None = None
     extra: list[Companion] = []
     try:
+        found = monitors()
+        homes = [resolve_monitor(venue, spec, found) for spec in venue.outputs]  # before any window
+        stage = Stage(venue)
         handles = glfw.get_monitors()
         for spec, home in zip(venue.outputs, homes, strict=True):
             # vsync on the first output only: every swap waiting for its own blank would
@@ -207,7 +208,8 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
             hotplug.close()
         for window in (*outputs, *extra):
             window.close()
-        stage.close()
+        if stage is not None:
+            stage.close()
         glfw.terminate()
     return drawn
 
