@@ -61,6 +61,7 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
         renderer = Renderer(window.ctx, window.framebuffer_size, layout=layout)
         hud = Hud(window.ctx, renderer.shaders)
         window.on_key("h", lambda: setattr(hud, "visible", not hud.visible))
+        patterns = _PatternKey(window)  # P: calibration patterns (grid, white, ramp) in place of the scene
         shader_errors: list[str] = []
         next_shader_check = 0.0
         with open_source(source, seed=seed) as src:
@@ -86,7 +87,8 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
                     screen = window.screen()
                     try:
                         renderer.resize(fb_size)
-                        renderer.render(show.scene, target=screen)
+                        if not patterns.draw(screen, fb_size):
+                            renderer.render(show.scene, target=screen)
                     except Exception as exc:  # noqa: BLE001 - keep the show alive
                         show.report("render", drawn, exc)
                     errors = _operator_errors(show, reloader, shader_errors)
@@ -113,6 +115,31 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
             recorder.close()
         window.destroy()
     return drawn
+
+
+class _PatternKey:
+    """Key P cycles the calibration patterns of venue outputs (engine.venue) on this window."""
+
+    def __init__(self, window: Window) -> None:
+        self.window, self.index, self.mapping = window, 0, None
+        window.on_key("p", self.cycle)
+
+    def cycle(self) -> None:
+        from engine.outputs.mapping_pass import PATTERNS
+
+        self.index = (self.index + 1) % len(PATTERNS)
+        log.info("pattern: %s", PATTERNS[self.index])
+
+    def draw(self, screen, size: tuple[int, int]) -> bool:
+        if self.index == 0:
+            return False
+        if self.mapping is None:
+            from engine.outputs.mapping_pass import MappingPass
+            from engine.venue import OutputSpec
+
+            self.mapping = MappingPass(self.window.ctx, OutputSpec("main"))
+        self.mapping.draw(screen, size, None, self.index)
+        return True
 
 
 @dataclass

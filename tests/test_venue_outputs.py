@@ -367,3 +367,24 @@ def test_a_plain_show_can_draw_a_calibration_pattern(display, tmp_path):
     lit = np.flatnonzero(columns > 100)
     # square cells an eighth of the height (15 px), a line through the centre (x = 80)
     assert all(np.abs(lit - (80 + 15 * k - 0.5)).min() <= 1 for k in range(-5, 6)), lit
+
+
+def test_key_p_shows_the_grid_in_the_single_window_show(display):
+    from engine.live import run_show
+
+    seen = {}
+
+    def steer(state):
+        if state.frame == 1:
+            seen["scene"] = state.pixels()
+            state.window._on_key(state.window.handle, glfw.KEY_P, 0, glfw.PRESS, 0)  # as GLFW calls it
+        elif state.frame == 2:
+            seen["grid"] = state.pixels()
+            return True
+        return None
+
+    run_show("symphony", size=(160, 120), vsync=False, on_frame=steer)
+    grid = seen["grid"][24:-24, :, 0]  # between the HUD's status and error lines
+    assert np.maximum(grid[:, 79], grid[:, 80]).min() > 100, "a line through the centre"
+    assert (grid == 0).mean() > 0.7, "black between the lines"
+    assert not np.array_equal(seen["scene"], seen["grid"])
