@@ -388,3 +388,22 @@ def test_key_p_shows_the_grid_in_the_single_window_show(display):
     assert np.maximum(grid[:, 79], grid[:, 80]).min() > 100, "a line through the centre"
     assert (grid == 0).mean() > 0.7, "black between the lines"
     assert not np.array_equal(seen["scene"], seen["grid"])
+
+
+def test_calibration_edits_a_mesh_and_saves_it(display, tmp_path):
+    text = "# one screen\n[[output]]\nname = \"curved\"  # a curved scrim\nsize = [200, 150]\n"
+
+    def steer(state):
+        out = state.outputs[0]
+        keys = {1: [glfw.KEY_C], 2: [glfw.KEY_M], 3: [glfw.KEY_SPACE] * 4,
+                4: [glfw.KEY_RIGHT, glfw.KEY_RIGHT], 5: [glfw.KEY_S]}
+        for key in keys.get(state.frame, []):
+            out._key(out.handle, key, 0, glfw.PRESS, 0)  # as GLFW calls it
+        return state.frame >= 6
+
+    run(tmp_path, text, frames=99, pattern="grid", on_frame=steer)
+    mesh = load_venue(tmp_path / "venue.toml").outputs[0].mesh
+    assert mesh is not None and len(mesh) == 3 and len(mesh[0]) == 3
+    assert mesh[1][1] == pytest.approx((0.5 + 2 * STEP, 0.5))
+    assert mesh[0][0] == (0.0, 0.0) and mesh[2][2] == (1.0, 1.0)
+    assert "# a curved scrim" in (tmp_path / "venue.toml").read_text()
