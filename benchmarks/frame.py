@@ -1,6 +1,7 @@
 """End-to-end frame benchmark: simulate + render + post + read back, on this machine's GL.
 
     python benchmarks/frame.py --json
+    python benchmarks/frame.py --outputs 2 --json    # venue outputs: 2 x 1080p against 1
 
 The scene: 1,000,000 particles and 1,008 × 64 strands in a 64³ flow field, with bloom, driven
 by the synthetic Alcove. Ours uses the particle path the renderer picks (the CPU splat on
@@ -81,13 +82,123 @@ def measure(size: tuple[int, int], path: str, frames: int, warmup: int, layout=N
             "gl_renderer": renderer.renderer_name}
 
 
+def measure_outputs(outputs: int, frames: int, warmup: int, size=(1920, 1080)) -> dict:
+    """`outputs` 1080p venue outputs of the full symphony scene from one simulation: simulate
+    once, render the (shared) view once, then each output's warp/blend/mask pass into its own
+    1080p target. Offscreen (no windows): what a swap costs depends on the display.
+
+    Every frame also times a plain copy pass (one bilinear fetch per pixel, the least an
+    output can cost), interleaved with the output passes so the shared host's load swings hit
+    both alike; one output's frame is this frame's simulation + view + first output's pass."""
+    from engine.outputs.mapping_pass import MappingPass, ViewImage
+    from engine.render.layouts import FlatLayout
+    from engine.render.layouts.base import Offscreen
+    from engine.scene import create_scene
+    from engine.venue.config import Blend, Mask, OutputSpec
+
+    ctx = headless_context()
+    scene = create_scene("symphony", seed=1)
+    renderer = Renderer(ctx, (16, 16))
+    show = Show(scene, open_source("synthetic:participants=16", seed=1), FixedClock(30))
+    view_image, layout = Offscreen("f1"), FlatLayout()
+    view_fbo = view_image.get(ctx, size)
+    passes, targets = [], []
+    for i in range(outputs):  # a realistic mapping: keystone, soft edge, a mask, a trim
+        spec = OutputSpec(f"out{i}", corners=[(0.02, 0.0), (0.98, 0.03), (1.0, 1.0), (0.0, 0.97)],
+                          blend=Blend(right=0.2) if i % 2 == 0 else Blend(left=0.2),
+                          masks=[Mask([(0.9, 0.7), (1.0, 0.7), (1.0, 1.0), (0.9, 1.0)], 0.02)],
+                          brightness=0.95)
+        passes.append(MappingPass(ctx, spec))
+        targets.append(Offscreen("f1").get(ctx, size))
+    copy = _CopyPass(ctx)
+    sims, renders, warps, copies = [], [], [], []
+    for i in range(warmup + frames):
+        t0 = time.perf_counter()
+        show.advance()
+        t1 = time.perf_counter()
+        renderer.upload(scene)
+        view_fbo.viewport = (0, 0, *size)
+        layout.render(renderer, scene, view_fbo, size, False)
+        ctx.finish()
+        t2 = time.perf_counter()
+        view = ViewImage(view_image.texture.glo, size, (0.0, 1.0, 1.0, -1.0), (0.0, 0.0, 1.0, 1.0))
+        frame_warps = []
+        for mapping, target in zip(passes, targets, strict=True):
+            t3 = time.perf_counter()
+            mapping.draw(target, size, view)
+            ctx.finish()
+            frame_warps.append(time.perf_counter() - t3)
+        t4 = time.perf_counter()
+        copy.run(view_image.texture, targets[0], size)
+        t5 = time.perf_counter()
+        if i >= warmup:
+            sims.append(t1 - t0)
+            renders.append(t2 - t1)
+            warps.append(frame_warps)
+            copies.append(t5 - t4)
+    name = renderer.renderer_name
+    ctx.release()
+    ms = 1000.0
+    one = [s + r + w[0] for s, r, w in zip(sims, renders, warps, strict=True)]
+    many = [s + r + sum(w) for s, r, w in zip(sims, renders, warps, strict=True)]
+    per_output = [sum(w) / outputs for w in warps]
+    return {"outputs": outputs, "size": f"{size[0]}x{size[1]}", "frames": frames,
+            "ms_per_frame": statistics.median(many) * ms, "fps": 1.0 / statistics.median(many),
+            "baseline_one_output_ms_per_frame": statistics.median(one) * ms,
+            "baseline_one_output_fps": 1.0 / statistics.median(one),
+            "cost_ratio_vs_one_output": statistics.median([m / o for m, o in zip(many, one, strict=True)]),
+            "simulate_ms": statistics.median(sims) * ms,
+            "render_view_ms": statistics.median(renders) * ms,
+            "warp_blend_mask_ms_per_output": statistics.median(per_output) * ms,
+            "baseline_copy_pass_ms": statistics.median(copies) * ms,
+            "warp_vs_copy_ratio": statistics.median([w / c for w, c in zip(per_output, copies, strict=True)]),
+            "target": "warp pass <= 3 ms per 1080p output; 2 outputs >= 12 fps",
+            "gl_renderer": name}
+
+
+class _CopyPass:
+    """The least a 1080p output can cost: one full-screen triangle copying the view with a
+    bilinear fetch (the baseline for the warp/blend/mask pass)."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.prog = ctx.program(
+            vertex_shader="#version 330\nout vec2 v_uv;\nvoid main() { vec2 p = vec2((gl_VertexID << 1) & 2, "
+                          "gl_VertexID & 2); v_uv = p; gl_Position = vec4(p * 2.0 - 1.0, 0.0, 1.0); }",
+            fragment_shader="#version 330\nuniform sampler2D u_view; in vec2 v_uv; out vec4 f;\n"
+                            "void main() { f = vec4(texture(u_view, v_uv).rgb, 1.0); }")
+        self.vao = ctx.vertex_array(self.prog, [])
+
+    def run(self, texture, target, size) -> None:
+        import moderngl
+
+        texture.use(0)
+        target.viewport = (0, 0, *size)
+        target.use()
+        self.vao.render(moderngl.TRIANGLES, vertices=3)
+        self.ctx.finish()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print JSON only")
     ap.add_argument("--frames", type=int, default=20)
     ap.add_argument("--baseline-frames", type=int, default=3)
     ap.add_argument("--no-quilt", action="store_true")
+    ap.add_argument("--outputs", type=int, metavar="N",
+                    help="time N 1080p venue outputs of the symphony scene against one, in this run")
     args = ap.parse_args()
+    if args.outputs:
+        result = measure_outputs(args.outputs, args.frames, 5)
+        if args.json:
+            print(json.dumps(result, indent=2))
+        else:
+            r = result
+            print(f"{args.outputs} x {r['size']}: {r['ms_per_frame']:.1f} ms ({r['fps']:.1f} fps) "
+                  f"vs one output {result['baseline_one_output_ms_per_frame']:.1f} ms; warp/blend/mask "
+                  f"{result['warp_blend_mask_ms_per_output']:.2f} ms per output, "
+                  f"{result['warp_vs_copy_ratio']:.2f}x a plain copy pass")
+        return
     results = {"cases": []}
     for size in ((1280, 720), (1920, 1080)):
         ours = measure(size, "auto", args.frames, 5)

@@ -2,6 +2,7 @@
 
     symphony render SCENE -o OUT.mp4 [--seconds S] [--fps F] [--size WxH] [--source SRC] [--seed N]
     symphony show SCENE [--fullscreen] [--monitor N] [--size WxH] [--source SRC] [--frames N] [--record X.xdf]
+    symphony show SCENE --venue VENUE.toml [--pattern grid|white|ramp] [--screenshot DIR]
     symphony record --source SRC -o session.xdf [--seconds S]
     symphony inspect FILE [--json]
     symphony erase FILE --participant ID -o CLEAN.xdf
@@ -109,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--screenshot", metavar="PNG", help="save the last frame drawn as PNG")
     show.add_argument("--no-vsync", action="store_true", help="draw as fast as possible")
     show.add_argument("--record", metavar="XDF", help="record the source's data to an XDF file")
+    show.add_argument("--venue", metavar="TOML", help="drive a venue's outputs (projectors, displays) "
+                      "from a venue file; --screenshot is then a folder: DIR/<output>.png")
+    show.add_argument("--pattern", choices=("grid", "white", "ramp"),
+                      help="show a calibration pattern through each output's mapping (key P cycles)")
+    show.set_defaults(source=None, seed=None)  # a venue's [show] values apply unless given
 
     record = sub.add_parser("record", help="record a source to XDF (no window)")
     record.add_argument("--source", default="synthetic", metavar="SRC", help="data source spec")
@@ -143,6 +149,13 @@ def _check_writable(path: Path) -> None:
         raise CliError(f"cannot write {path}: it is a folder")
 
 
+def _check_writable_folder(path: Path) -> None:
+    """A folder that exists and is writable, or can be made in one that is."""
+    if path.exists() and not path.is_dir():
+        raise CliError(f"cannot write screenshots into {path}: it is a file (give a folder)")
+    _check_writable(path / "x.png" if path.is_dir() else path)
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from engine.offline import render_video
 
@@ -170,13 +183,20 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from engine.live import run_show
 
-    if args.screenshot:
+    if args.screenshot and args.venue:
+        _check_writable_folder(Path(args.screenshot))
+    elif args.screenshot:
         _check_writable(Path(args.screenshot))
     if args.record:
         _check_writable(Path(args.record))
-    drawn = run_show(args.scene, args.source, args.size, args.monitor, args.fullscreen, args.seed,
+    source = args.source or ("synthetic" if not args.venue else None)
+    seed = args.seed if args.seed is not None or args.venue else 0
+    if args.venue and (args.fullscreen or args.monitor != 0 or args.layout != "flat"):
+        logging.getLogger("symphony").warning(
+            "--fullscreen, --monitor and --layout are set per output in the venue file; ignored")
+    drawn = run_show(args.scene, source, args.size, args.monitor, args.fullscreen, seed,
                      args.frames, args.seconds, args.screenshot, vsync=not args.no_vsync,
-                     record=args.record, layout=args.layout)
+                     record=args.record, layout=args.layout, venue=args.venue, pattern=args.pattern)
     logging.getLogger("symphony").info("drew %d frames", drawn)
     return 0
 
@@ -246,7 +266,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         glfw.terminate()
         for m in found:
             print(f"  {m['index']}: {m['name']} {m['width']}x{m['height']} @ {m['refresh']} Hz"
-                  f" at ({m['x']}, {m['y']})")
+                  f" at ({m['x']}, {m['y']})")  # index or name: a venue's output.monitor
         if not found:
             print("  none")
     except WindowError:
@@ -299,13 +319,15 @@ def main(argv: list[str] | None = None) -> int:
     from engine.render.shaders import ShaderError
     from engine.scene import SceneError
     from engine.sources import SourceError
+    from engine.venue import VenueError
 
-    expected = (CliError, SceneError, SourceError, VideoError, WindowError, ShaderError, LayoutError)
+    expected = (CliError, SceneError, SourceError, VideoError, WindowError, ShaderError, LayoutError,
+                VenueError)
     try:
         return COMMANDS[args.command](args)
     except expected as exc:
         print(f"symphony: error: {exc}", file=sys.stderr)
-        usage = CliError | SceneError | SourceError | LayoutError
+        usage = CliError | SceneError | SourceError | LayoutError | VenueError
         return EXIT_USAGE if isinstance(exc, usage) else EXIT_FAILURE
     except KeyboardInterrupt:
         print("symphony: interrupted", file=sys.stderr)

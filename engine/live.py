@@ -23,21 +23,33 @@ from engine.render.layouts import Layout, parse_layout
 from engine.runtime import Show
 from engine.scene import create_scene
 from engine.sources import open_source
+from engine.venue import Venue, default_venue
 
 log = logging.getLogger("symphony")
 
 
-def run_show(scene_ref: str, source: str = "synthetic", size: tuple[int, int] = (1280, 720),
-             monitor: int = 0, fullscreen: bool = False, seed: int = 0, frames: int | None = None,
+def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, int] = (1280, 720),
+             monitor: int = 0, fullscreen: bool = False, seed: int | None = 0, frames: int | None = None,
              seconds: float | None = None, screenshot: str | Path | None = None,
              vsync: bool = True, record: str | Path | None = None,
              layout: str | Layout | None = None,
-             on_frame: Callable[[LiveState], bool | None] | None = None) -> int:
+             on_frame: Callable[[LiveState], bool | None] | None = None,
+             venue: str | Path | Venue | None = None, pattern: str | None = None) -> int:
     """Run until Esc, the window closes, or the frame/seconds limit; returns frames drawn.
 
     `on_frame(state)` runs after each frame is drawn (before it is shown): scripts and tests
     use it to look at the output or steer the show; returning True ends the show.
+    With `venue` (a venue file) the show drives that venue's outputs and `screenshot` is a
+    folder (engine.venue.show); a calibration `pattern` runs a one-output venue without one.
     """
+    if venue is not None or pattern is not None:
+        from engine.venue.show import run_venue_show
+
+        if venue is None:
+            venue = default_venue(size, monitor, fullscreen, layout if isinstance(layout, str) else "flat")
+        return run_venue_show(venue, scene_ref, source, seed, frames, seconds, screenshot, vsync, record,
+                              pattern, size, on_frame)
+    source, seed = source or "synthetic", seed or 0
     layout = parse_layout(layout)  # a bad spec fails before the window opens
     scene = create_scene(scene_ref, seed=seed)
     reloader = SceneReloader(scene_ref, seed)
@@ -49,6 +61,7 @@ def run_show(scene_ref: str, source: str = "synthetic", size: tuple[int, int] = 
         renderer = Renderer(window.ctx, window.framebuffer_size, layout=layout)
         hud = Hud(window.ctx, renderer.shaders)
         window.on_key("h", lambda: setattr(hud, "visible", not hud.visible))
+        patterns = _PatternKey(window)  # P: calibration patterns (grid, white, ramp) in place of the scene
         shader_errors: list[str] = []
         next_shader_check = 0.0
         with open_source(source, seed=seed) as src:
@@ -74,7 +87,8 @@ def run_show(scene_ref: str, source: str = "synthetic", size: tuple[int, int] = 
                     screen = window.screen()
                     try:
                         renderer.resize(fb_size)
-                        renderer.render(show.scene, target=screen)
+                        if not patterns.draw(screen, fb_size):
+                            renderer.render(show.scene, target=screen)
                     except Exception as exc:  # noqa: BLE001 - keep the show alive
                         show.report("render", drawn, exc)
                     errors = _operator_errors(show, reloader, shader_errors)
@@ -101,6 +115,31 @@ def run_show(scene_ref: str, source: str = "synthetic", size: tuple[int, int] = 
             recorder.close()
         window.destroy()
     return drawn
+
+
+class _PatternKey:
+    """Key P cycles the calibration patterns of venue outputs (engine.venue) on this window."""
+
+    def __init__(self, window: Window) -> None:
+        self.window, self.index, self.mapping = window, 0, None
+        window.on_key("p", self.cycle)
+
+    def cycle(self) -> None:
+        from engine.outputs.mapping_pass import PATTERNS
+
+        self.index = (self.index + 1) % len(PATTERNS)
+        log.info("pattern: %s", PATTERNS[self.index])
+
+    def draw(self, screen, size: tuple[int, int]) -> bool:
+        if self.index == 0:
+            return False
+        if self.mapping is None:
+            from engine.outputs.mapping_pass import MappingPass
+            from engine.venue import OutputSpec
+
+            self.mapping = MappingPass(self.window.ctx, OutputSpec("main"))
+        self.mapping.draw(screen, size, None, self.index)
+        return True
 
 
 @dataclass
@@ -149,7 +188,8 @@ def _title(name: str, frame_ms: float, show: Show, reloader: SceneReloader,
 
 def read_screen(window: Window) -> np.ndarray:
     w, h = window.framebuffer_size
-    data = window.screen().read(components=4)
+    # the real framebuffer size: the screen object keeps the size the window was created with
+    data = window.screen().read(viewport=(0, 0, w, h), components=4)
     return np.frombuffer(data, np.uint8).reshape(h, w, 4)[::-1].copy()
 
 

@@ -56,3 +56,65 @@ def x_display() -> str:
     yield f":{n}"
     proc.terminate()
     proc.wait(timeout=10)
+
+
+# --- two monitors on a real X server (X.Org dummy driver; shared/notes/multi-monitor-testing.md) ---
+
+XORG_DUMMY_CONF = Path(__file__).parent / "xorg-dummy.conf"
+# (output, mode name, modeline) of the test monitors: small, so llvmpipe draws them quickly
+DUMMY_MONITORS = (("DUMMY0", "640x480v", "25.2 640 656 752 800 480 490 492 525"),
+                  ("DUMMY1", "400x300v", "12 400 416 456 512 300 301 304 312"))
+
+
+def xrandr(display: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["xrandr", *args], env={**os.environ, "DISPLAY": display},
+                          capture_output=True, text=True, timeout=30)
+
+
+def enable_dummy_monitor(display: str, index: int) -> None:
+    """Switch DUMMY<index> on at its test mode, right of the previous one."""
+    name, mode, _ = DUMMY_MONITORS[index]
+    place = ["--pos", "0x0"] if index == 0 else ["--right-of", DUMMY_MONITORS[index - 1][0]]
+    res = xrandr(display, "--output", name, "--mode", mode, *place)
+    if res.returncode != 0:
+        raise RuntimeError(f"xrandr could not switch {name} on: {res.stderr.strip()}")
+
+
+@pytest.fixture(scope="session")
+def two_monitors() -> str:
+    """DISPLAY of an X.Org server (dummy driver) with two monitors: DUMMY0 640x480 at (0, 0)
+    and DUMMY1 400x300 at (640, 0). In CI a missing Xorg or dummy driver is a failure."""
+    xorg = shutil.which("Xorg")
+    driver = Path("/usr/lib/xorg/modules/drivers/dummy_drv.so")
+    if xorg is None or shutil.which("xrandr") is None or not driver.exists():
+        message = "needs Xorg, xrandr and the dummy driver (apt-get install xserver-xorg-core " \
+                  "xserver-xorg-video-dummy x11-xserver-utils)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    n = _free_display()
+    log = Path(f"/tmp/symphony-xorg-{n}.log")
+    proc = subprocess.Popen([xorg, f":{n}", "-noreset", "-nolisten", "tcp", "-config", str(XORG_DUMMY_CONF),
+                             "-logfile", str(log)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    display = f":{n}"
+    deadline = time.monotonic() + 30
+    while xrandr(display, "--query").returncode != 0:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"Xorg {display} (dummy driver) did not start; see {log}")
+        time.sleep(0.2)
+    try:
+        for name, mode, line in DUMMY_MONITORS:
+            xrandr(display, "--newmode", mode, *line.split())
+            xrandr(display, "--addmode", name, mode)
+        for i in range(len(DUMMY_MONITORS)):
+            enable_dummy_monitor(display, i)
+        monitors = xrandr(display, "--listmonitors").stdout
+        assert "Monitors: 2" in monitors, monitors
+        yield display
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

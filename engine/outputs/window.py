@@ -56,6 +56,7 @@ class Window:
         glfw.window_hint(glfw.OPENGL_PROFILE, glfw.OPENGL_CORE_PROFILE)
         glfw.window_hint(glfw.OPENGL_FORWARD_COMPAT, True)
         glfw.window_hint(glfw.VISIBLE, False)
+        glfw.window_hint(glfw.AUTO_ICONIFY, False)  # a full-screen show never minimises on focus loss
         self.handle = glfw.create_window(size[0], size[1], title, None, None)
         if not self.handle:
             glfw.terminate()
@@ -91,6 +92,9 @@ class Window:
             glfw.set_window_monitor(self.handle, self.monitor, 0, 0, mode.size.width,
                                     mode.size.height, mode.refresh_rate)
         self.fullscreen = not self.fullscreen
+        # the audience never sees a mouse pointer on a full-screen output
+        glfw.set_input_mode(self.handle, glfw.CURSOR,
+                            glfw.CURSOR_HIDDEN if self.fullscreen else glfw.CURSOR_NORMAL)
 
     def _on_key(self, handle, key, scancode, action, mods) -> None:
         if action != glfw.PRESS:

@@ -178,11 +178,16 @@ class Renderer:
         offscreen output). flip_y puts the top row first in memory, as video files expect."""
         out = target or self.output_fbo
         size = self.size if target is None else (out.viewport[2], out.viewport[3])
+        self.upload(scene)
+        self.layout.render(self, scene, out, size, flip_y)
+
+    def upload(self, scene) -> None:
+        """Send this frame's layer data to the GPU: once per frame, however many views (of a
+        layout, or of a venue's outputs) are drawn from it."""
         scene.post.time = scene.time
-        for layer in scene.layers:  # one upload per frame, however many views the layout draws
+        for layer in scene.layers:
             if layer.visible:
                 self._drawer(layer).upload()
-        self.layout.render(self, scene, out, size, flip_y)
 
     def read_into(self, buffer: np.ndarray) -> np.ndarray:
         """Copy the offscreen output (RGBA8) into a preallocated (h, w, 4) uint8 array."""
