@@ -130,3 +130,60 @@ def test_render_timing_show_writes_the_show_to_a_lossless_file(tmp_path):
         part = [f.to_ndarray(format="rgb24") for f in c.decode(c.streams.video[0])]
     assert len(part) == 20
     assert all(np.array_equal(a, b[..., :3]) for a, b in zip(part, drawn[10:30], strict=True))
+
+
+def test_scene_reloads_and_a_rollback_replay_as_they_ran(tmp_path):
+    """A live edit mid-show swaps the scene (state carried over); a later broken edit fails its
+    first update and the previous scene comes back. The replay runs the recorded code at the
+    same frames and brings back the same scene object, so every frame matches."""
+    import os
+
+    from engine.reload import SceneReloader
+
+    scene_file = tmp_path / "pulse.py"
+    original = (resolve_scene_path("tests/scenes/trail_pulse.py")).read_text()
+    scene_file.write_text(original)
+    path = tmp_path / "show.xdf"
+    rec = Recorder(path, "synthetic")
+    src = open_source("synthetic", seed=2)
+    streams = ShowStreams(rec, {"seed": 2, "size": list(SIZE), "layout": "flat"}, source=src)
+    streams.scene(0, 0.0, scene_file, original)
+    reloader = SceneReloader(str(scene_file), seed=2, interval=0.0)
+    edits = {12: original.replace("(0.3 + 0.7 * p.beat, 0.5, 1.0)", "(1.0, 0.3 + 0.7 * p.beat, 0.2)"),
+             24: original.replace("def update(self, frame) -> None:\n",
+                                  "def update(self, frame) -> None:\n        raise RuntimeError('typo')\n")}
+    drawn, ctx = [], headless_context()
+    try:
+        renderer = Renderer(ctx, SIZE)
+        with src:
+            clock = RealtimeClock(now=JitteryNow())
+            show = Show(create_scene(str(scene_file), seed=2), src, clock, live=True)
+            show.taps.append(streams.write)
+            for i in range(36):
+                if i in edits:
+                    scene_file.write_text(edits[i])
+                    os.utime(scene_file, ns=(i * 10**9, i * 10**9))
+                code = scene_file.read_text()
+                if reloader.poll(show):
+                    streams.scene(i, show.last_frame.t, scene_file, code)
+                    frame = show.advance()
+                    before = show.scene
+                    reloader.after_frame(show)
+                    if show.scene is not before:
+                        streams.rollback(i, frame.t)
+                else:
+                    frame = show.advance()
+                streams.tick(frame)
+                renderer.render(show.scene, flip_y=True)
+                drawn.append(renderer.read_into(renderer.new_frame_buffer()))
+    finally:
+        rec.close()
+        ctx.release()
+    assert reloader.reloads == 2 and "kept the previous version" in (reloader.error or "")
+    replay = load_show(path)
+    assert sorted(replay.scenes) == [0, 12, 24] and replay.scenes[24][1] == {"rollback": True}
+    frames = iter(np.empty((len(drawn), SIZE[1], SIZE[0], 4), np.uint8))
+    got = list(replay_frames(replay, "tests/scenes/trail_pulse.py", 0, SIZE, None, lambda: next(frames)))
+    for i, (a, b) in enumerate(zip(got, drawn, strict=True)):
+        assert np.array_equal(a, b), f"frame {i} differs"
+    assert not np.array_equal(drawn[11][..., :3].mean((0, 1)), drawn[14][..., :3].mean((0, 1)))

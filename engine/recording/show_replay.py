@@ -33,7 +33,7 @@ class ShowRecording:
     data: dict[int, tuple[str, str, str, np.ndarray, np.ndarray]]  # id -> participant, channel, alcove, t, v
     events: list[Event]
     actions: dict[int, list[dict]] = field(default_factory=dict)  # frame -> actions before it
-    scenes: dict[int, dict] = field(default_factory=dict)  # frame -> {"file", "code"}
+    scenes: dict[int, list[dict]] = field(default_factory=dict)  # frame -> [{"file", "code"} | {"rollback"}]
     meta: dict = field(default_factory=dict)
 
     @property
@@ -79,13 +79,10 @@ def load_show(path: str | Path) -> ShowRecording:
         for (text,) in (named[name]["time_series"] if name in named else []):
             doc = json.loads(text)
             frame = int(doc.pop("frame"))
-            if name == ACTIONS:
-                if doc.get("kind") == "show":
-                    rec.meta = doc
-                else:
-                    target.setdefault(frame, []).append(doc)
-            else:
-                target[frame] = doc
+            if name == ACTIONS and doc.get("kind") == "show":
+                rec.meta = doc
+                continue
+            target.setdefault(frame, []).append(doc)
     return rec
 
 
@@ -173,14 +170,20 @@ def replay_frames(rec: ShowRecording, scene_ref: str, seed: int, size: tuple[int
 
     end = rec.frames if count is None else min(rec.frames, start + count)
     with tempfile.TemporaryDirectory(prefix="symphony-replay-") as tmp:
-        scene = _recorded_scene(rec, 0, Path(tmp), seed) or create_scene(scene_ref, seed=seed)
+        seed = int(rec.meta.get("seed", seed))
+        swaps = _SceneSwaps(rec, Path(tmp), seed)
+        scene = swaps.first() or create_scene(scene_ref, seed=seed)
         show = Show(scene, RecordedInputs(rec), RecordedClock(rec), live=True)  # the live guards
         ctx = headless_context()
         try:
             renderer = Renderer(ctx, size, layout=parse_layout(layout))
             for i in range(end):
+                if i and swaps.apply(show, i):
+                    renderer.prune(show.scene)
                 apply_actions(show, rec.actions.get(i, ()))
                 show.advance()
+                if swaps.rollback(show, i):
+                    renderer.prune(show.scene)
                 if i >= start:
                     renderer.render(show.scene, flip_y=True)
                     yield renderer.read_into(next_buffer())
@@ -188,15 +191,49 @@ def replay_frames(rec: ShowRecording, scene_ref: str, seed: int, size: tuple[int
             ctx.release()
 
 
-def _recorded_scene(rec: ShowRecording, frame: int, folder: Path, seed: int):
-    doc = rec.scenes.get(frame)
-    if doc is None:
-        return None
-    from engine.scene import create_scene
+class _SceneSwaps:
+    """The live show's scene reloads and rollbacks, replayed at the frames they happened: a
+    reload runs the recorded code and inherits the running scene's state as the live reload
+    did; a rollback brings back the very scene object (and state) that ran before it."""
 
-    path = folder / f"{frame}_{Path(doc['file']).name}"
-    path.write_text(doc["code"], encoding="utf-8")
-    return create_scene(str(path), seed=int(rec.meta.get("seed", seed)))
+    def __init__(self, rec: ShowRecording, folder: Path, seed: int) -> None:
+        self.rec, self.folder, self.seed = rec, folder, seed
+        self._before: list = []
+
+    def _load(self, frame: int, doc: dict):
+        from engine.scene import load_scene_class
+
+        path = self.folder / f"{frame}_{Path(doc['file']).name}"
+        path.write_text(doc["code"], encoding="utf-8")
+        scene = load_scene_class(str(path))(seed=self.seed)
+        scene.setup()
+        return scene
+
+    def first(self):
+        docs = [d for d in self.rec.scenes.get(0, ()) if "code" in d]
+        return self._load(0, docs[-1]) if docs else None
+
+    def apply(self, show, frame: int) -> bool:
+        from engine.reload import carry_state
+
+        swapped = False
+        for doc in self.rec.scenes.get(frame, ()):
+            if doc.get("rollback"):
+                continue
+            new = self._load(frame, doc)
+            carry_state(show.scene, new)
+            self._before.append(show.scene)
+            del self._before[:-1]  # the live reloader keeps one last good scene
+            show.scene = new
+            swapped = True
+        return swapped
+
+    def rollback(self, show, frame: int) -> bool:
+        """After frame `frame` advanced: bring back the scene from before the last reload."""
+        if self._before and any(d.get("rollback") for d in self.rec.scenes.get(frame, ())):
+            show.scene = self._before.pop()
+            return True
+        return False
 
 
 def apply_actions(show, actions) -> None:

@@ -7,7 +7,10 @@ Four XDF streams join the data streams a `Recorder` writes:
 | `show/ticks` | double64 ×5 | frame | index, t, dt, events that frame consumed, source glitches so far |
 | `show/chunks` | int32 ×3 | chunk a frame consumed | frame index, data stream id, samples |
 | `show/actions` | string (JSON) | operator action | `{"frame", "kind", ...}`: params, cues, blackout, ... |
-| `show/scenes` | string (JSON) | scene (re)load | `{"frame", "file", "code"}`: the code that ran |
+| `show/scenes` | string (JSON) | scene (re)load, rollback | `{"frame", "file", "code"}`: the code that ran |
+
+A `{"frame", "rollback": true}` scene record says that frame's update failed on probation and
+the scene from before the swap came back before the frame was drawn.
 
 The first action is `{"kind": "show", ...}` with the seed, size, fps, layout and venue. A
 frame's chunks are listed in the order the show got them, with their sample counts, so the
@@ -84,6 +87,12 @@ class ShowStreams:
     def scene(self, frame: int, t: float, path: str | Path, code: str) -> None:
         """A scene loaded (or reloaded) before frame `frame`, with the code that ran."""
         doc = {"frame": int(frame), "file": Path(path).name, "code": code}
+        self.recorder.writer.strings(self._scenes, [float(t)], [json.dumps(doc)])
+
+    def rollback(self, frame: int, t: float) -> None:
+        """Frame `frame` (a freshly reloaded scene's first) failed its update: the scene that
+        ran before the reload came back, with its state, before that frame was drawn."""
+        doc = {"frame": int(frame), "rollback": True}
         self.recorder.writer.strings(self._scenes, [float(t)], [json.dumps(doc)])
 
 
