@@ -187,3 +187,9 @@ def test_scene_reloads_and_a_rollback_replay_as_they_ran(tmp_path):
     for i, (a, b) in enumerate(zip(got, drawn, strict=True)):
         assert np.array_equal(a, b), f"frame {i} differs"
     assert not np.array_equal(drawn[11][..., :3].mean((0, 1)), drawn[14][..., :3].mean((0, 1)))
+    from engine.recording.inspect import format_summary, inspect_file
+
+    summary = inspect_file(path)
+    assert summary["show"]["frames"] == 36 and summary["show"]["reloads"] == 2
+    assert summary["show"]["rollbacks"] == 1 and "scene reloads 2 (rolled back 1)" in format_summary(summary)
+    assert not summary["skipped"], "the show streams are not mistaken for data"

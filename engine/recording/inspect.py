@@ -8,6 +8,7 @@ breath_rate channel).
 
 from __future__ import annotations
 
+import contextlib
 import math
 from pathlib import Path
 
@@ -97,7 +98,14 @@ def summarize(rec: Recording) -> dict:
 
 
 def inspect_file(path: str | Path) -> dict:
-    return summarize(load_recording(path))
+    out = summarize(load_recording(path))
+    if out["format"] == "xdf":
+        from engine.recording.show_replay import load_show, show_summary
+        from engine.sources.base import SourceError
+
+        with contextlib.suppress(SourceError):  # a data-only recording has no show streams
+            out["show"] = show_summary(load_show(path))
+    return out
 
 
 def format_summary(s: dict) -> str:
@@ -114,6 +122,13 @@ def format_summary(s: dict) -> str:
             rate = f"{c['rate']:.2f} Hz" if c["rate"] is not None else "-"
             lines.append(f"    {name:<16} {c['unit']:<5} {c['samples']:>9} samples  {rate:>11}  "
                          f"{c['duration']} s")
+    show = s.get("show")
+    if show:
+        acts = ", ".join(f"{k} {n}" for k, n in sorted(show["actions"].items())) or "none"
+        fps = f"{show['fps']} fps median" if show["fps"] else "-"
+        lines.append(f"  show: {show['frames']} frames over {show['duration']} s ({fps}, longest frame "
+                     f"{show['dt_max']} s), operator actions: {acts}, scene reloads {show['reloads']}"
+                     f" (rolled back {show['rollbacks']}), {show['meta']}")
     if s["skipped"]:
         lines.append(f"  skipped (not mapped to a channel): {', '.join(s['skipped'][:10])}")
     return "\n".join(lines)

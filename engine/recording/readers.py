@@ -108,6 +108,8 @@ def load_xdf(path: Path) -> Recording:
         info = st["info"]
         name = str(_first(info, "name") or "")
         fmt = str(_first(info, "channel_format") or "")
+        if name.startswith("show/"):  # the show's own streams (ticks, actions): not data, not markers
+            continue
         t = np.asarray(st["time_stamps"], np.float64)
         if fmt == "string":
             for ti, row in zip(t.tolist(), st["time_series"], strict=False):

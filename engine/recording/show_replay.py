@@ -86,6 +86,25 @@ def load_show(path: str | Path) -> ShowRecording:
     return rec
 
 
+def show_summary(rec: ShowRecording) -> dict:
+    """What `inspect` says about a show recording: frames, frame timing, actions, reloads."""
+    dt = rec.ticks[1:, 2] if rec.frames > 1 else np.zeros(0)
+    kinds: dict[str, int] = {}
+    for actions in rec.actions.values():
+        for a in actions:
+            kinds[a.get("kind", "?")] = kinds.get(a.get("kind", "?"), 0) + 1
+    docs = [d for ds in rec.scenes.values() for d in ds]
+    loads = sum(1 for d in docs if "code" in d)
+    meta = {k: rec.meta[k] for k in ("seed", "size", "fps", "layout", "venue", "scene") if k in rec.meta}
+    return {"frames": rec.frames,
+            "duration": round(float(rec.ticks[-1, 1] - rec.ticks[0, 1]), 3) if rec.frames else 0.0,
+            "fps": round(1.0 / float(np.median(dt)), 2) if dt.size and np.median(dt) > 0 else None,
+            "dt_max": round(float(dt.max()), 4) if dt.size else None,
+            "chunks": int(len(rec.chunk_rows)), "actions": kinds,
+            "reloads": max(0, loads - 1) if 0 in rec.scenes else loads,  # the first load is not one
+            "rollbacks": sum(1 for d in docs if d.get("rollback")), "meta": meta}
+
+
 class RecordedClock:
     """The live show's ticks, in order: the same t and dt each frame saw."""
 
