@@ -5,10 +5,12 @@ the render loop (as the data sources' receivers do)."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import select
 import socket
+import sys
 import time
 
 from engine.sources.oscwire import OscError, OscMessage, parse_packet
@@ -23,7 +25,7 @@ def to_action(msg: OscMessage) -> tuple[str, dict] | str:
     if not msg.address.startswith(PREFIX):
         return "unknown_address"
     path = msg.address[len(PREFIX):]
-    args = list(msg.args)
+    args = [a.item() if hasattr(a, "item") else a for a in msg.args]  # numpy scalars: plain numbers
     number = len(args) == 1 and isinstance(args[0], int | float) and not isinstance(args[0], bool) \
         and math.isfinite(float(args[0]))
     if path in ("cue/next", "cue/prev", "panic"):
@@ -43,8 +45,25 @@ def to_action(msg: OscMessage) -> tuple[str, dict] | str:
     return "unknown_address"
 
 
+class _Lines:
+    """One JSON document per line on stdout (the parent reads them without blocking)."""
+
+    def send(self, item) -> None:
+        sys.stdout.write(json.dumps(item) + "\n")
+        sys.stdout.flush()
+
+
+def main(argv: list[str]) -> int:
+    """`python -c ... HOST PORT ALLOW-JSON`: run until the parent goes away or stdout breaks."""
+    try:
+        run_control(argv[0], int(argv[1]), tuple(json.loads(argv[2])), _Lines())
+    except (BrokenPipeError, KeyboardInterrupt):
+        return 0
+    return 0
+
+
 def run_control(host: str, port: int, allow: tuple[str, ...], conn) -> None:
-    """Child process main: until the parent goes away."""
+    """Receive until the parent goes away."""
     parent = os.getppid()
     try:
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)

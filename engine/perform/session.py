@@ -135,7 +135,7 @@ class PerformSession:
             dimmer = self._dimmers[output.name] = Dimmer(output.ctx, output.mapping.shaders)
         dimmer.draw(output.ctx.screen, operator_state(self.show).gain)
 
-    def after_frame(self, frame_index: int) -> None:
+    def after_frame(self, frame_index: int, outputs=()) -> None:
         if self.failover is not None and len(self.failover.events) > self._failover_seen:
             for event in self.failover.events[self._failover_seen:]:
                 self.showlog.write("failover", event=event)
@@ -143,16 +143,18 @@ class PerformSession:
         now = time.monotonic()
         if self.state_path is not None and now - self._state_at >= STATE_EVERY:
             self._state_at = now
-            write_state(self.state_path, self.state(frame_index))
+            write_state(self.state_path, self.state(frame_index, outputs))
 
-    def state(self, frame_index: int) -> dict:
+    def state(self, frame_index: int, outputs=()) -> dict:
         op, d = operator_state(self.show), self.dispatcher
         return {"cue": d.cue, "cue_name": self.config.cues[d.cue].name if d.cue >= 0 else None,
                 "scene": str(self.scenes.current), "params": self.show.scene.preset(),
                 "blackout": op.blackout, "master": op.master, "freeze": op.freeze,
                 "failover": self.failover.active if self.failover else None,
                 "failover_forced": bool(self.failover and self.failover.forced),
-                "frame": frame_index, "pid": os.getpid(), "time": time.time()}
+                "frame": frame_index, "pid": os.getpid(), "time": time.time(),
+                "outputs": {o.name: {"position": list(o.position), "fullscreen": o.fullscreen,
+                                     "monitor": o.home_monitor_name} for o in outputs}}
 
     # --- keys ----------------------------------------------------------------------------------
     def key(self, key: int) -> bool:

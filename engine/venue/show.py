@@ -217,7 +217,7 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
                 for window in extra:
                     window.draw(state)
                 if perform is not None:
-                    perform.after_frame(frame.index)
+                    perform.after_frame(frame.index, outputs)
                 if on_frame is not None and on_frame(state):
                     last = True
                 if last and screenshot is not None:
