@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     perform.add_argument("--resume", action="store_true", help="resume from the state file at start")
     perform.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     perform.add_argument("--restart", type=int, default=0, help=argparse.SUPPRESS)
+    perform.add_argument("--standby", action="store_true", help=argparse.SUPPRESS)
 
     record = sub.add_parser("record", help="record a source to XDF (no window)")
     record.add_argument("--source", default="synthetic", metavar="SRC", help="data source spec")
@@ -239,7 +240,12 @@ def cmd_perform(args: argparse.Namespace) -> int:
     record = args.record
     if record and args.restart:  # each run of the show records to its own file
         record = str(Path(record).with_name(f"{Path(record).stem}-{args.restart + 1}{Path(record).suffix}"))
-    session = PerformSession(venue, state, log_path, resume=args.resume)
+    control = None
+    if args.standby:  # warm, then wait for the supervisor's word (engine.perform.supervisor)
+        from engine.perform.supervisor import stand_by
+
+        control = stand_by(venue, args.scene)
+    session = PerformSession(venue, state, log_path, resume=args.resume, control=control)
     drawn = run_venue_show(venue, args.scene, args.source, args.seed, args.frames, args.seconds,
                            vsync=not args.no_vsync, record=record, perform=session)
     logging.getLogger("symphony").info("drew %d frames", drawn)

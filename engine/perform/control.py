@@ -24,32 +24,34 @@ class ControlError(RuntimeError):
 
 
 class ControlReceiver:
-    def __init__(self, spec: ControlSpec) -> None:
+    """`wait=False` (a standby show): the port may still be held by the show it takes over
+    from; the receiver binds it as soon as it is free, and says so through `poll`."""
+
+    def __init__(self, spec: ControlSpec, wait: bool = True) -> None:
         self.spec = spec
         self.counts: dict[str, int] = {}  # refused packets and messages, by reason
         self.received = 0
+        self.port = spec.port
+        self.ready = False
         self._buf = b""
         code = "import sys; from engine.perform.control_child import main; sys.exit(main(sys.argv[1:]))"
         self._proc = subprocess.Popen([sys.executable, "-c", code, spec.host, str(spec.port),
-                                       json.dumps(list(spec.allow))], stdout=subprocess.PIPE,
-                                      stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                       json.dumps(list(spec.allow)), "0" if wait else "inf"],
+                                      stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                      env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self._fd = self._proc.stdout.fileno()  # type: ignore[union-attr]
         os.set_blocking(self._fd, False)
+        self._early: list = []
+        if not wait:
+            return
         deadline = time.monotonic() + START_TIMEOUT
-        first = None
-        while first is None:
+        while not self.ready:
             left = deadline - time.monotonic()
             if left <= 0 or (self._proc.poll() is not None and not self._buf):
                 self.close()
                 raise ControlError(f"OSC control on {spec.host}:{spec.port}: the receiver did not start")
             select.select([self._fd], [], [], min(left, 0.1))
-            items = self._read()
-            first = items[0] if items else None
-        if first[0] == "error":
-            self.close()
-            raise ControlError(first[1])
-        self.port = int(first[1])
-        log.info("OSC control on %s:%d", spec.host, self.port)
+            self._early += self.poll()
 
     def _read(self) -> list:
         try:
@@ -65,12 +67,18 @@ class ControlReceiver:
 
     def poll(self) -> list[tuple[str, dict]]:
         """Actions received since the last call, in order."""
-        out = []
+        out, self._early = self._early, []
         for kind, value in self._read():
             if kind == "action":
                 out.append((value[0], value[1]))
             elif kind == "counts":
                 self.counts = value
+            elif kind == "ready":
+                self.port, self.ready = int(value), True
+                log.info("OSC control on %s:%d", self.spec.host, self.port)
+            elif kind == "error":
+                self.close()
+                raise ControlError(value)
         self.received += len(out)
         return out
 

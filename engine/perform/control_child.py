@@ -5,6 +5,7 @@ the render loop (as the data sources' receivers do)."""
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -54,23 +55,29 @@ class _Lines:
 
 
 def main(argv: list[str]) -> int:
-    """`python -c ... HOST PORT ALLOW-JSON`: run until the parent goes away or stdout breaks."""
+    """`python -c ... HOST PORT ALLOW-JSON WAIT`: run until the parent goes away or stdout breaks."""
     try:
-        run_control(argv[0], int(argv[1]), tuple(json.loads(argv[2])), _Lines())
+        run_control(argv[0], int(argv[1]), tuple(json.loads(argv[2])), _Lines(), float(argv[3]))
     except (BrokenPipeError, KeyboardInterrupt):
         return 0
     return 0
 
 
-def run_control(host: str, port: int, allow: tuple[str, ...], conn) -> None:
+def run_control(host: str, port: int, allow: tuple[str, ...], conn, wait_for_port: float = 0.0) -> None:
     """Receive until the parent goes away."""
     parent = os.getppid()
-    try:
-        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
-        sock.bind((host, port))
-    except OSError as exc:
-        conn.send(("error", f"control port {host}:{port}: {exc.strerror or exc}"))
-        return
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+    deadline = time.monotonic() + wait_for_port
+    while True:
+        try:
+            sock.bind((host, port))
+            break
+        except OSError as exc:
+            # a show taking over from a dead one waits for the old receiver to let go
+            if exc.errno != errno.EADDRINUSE or time.monotonic() > deadline or os.getppid() != parent:
+                conn.send(("error", f"control port {host}:{port}: {exc.strerror or exc}"))
+                return
+            time.sleep(0.02)
     sock.setblocking(False)
     conn.send(("ready", sock.getsockname()[1]))
     allowed = {socket.gethostbyname(a) if a == "localhost" else a for a in allow}

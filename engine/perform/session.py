@@ -20,7 +20,7 @@ import glfw
 
 from engine.perform.actions import Dispatcher, ShowLog
 from engine.perform.config import PerformConfig, parse_perform
-from engine.perform.control import ControlReceiver
+from engine.perform.control import ControlError, ControlReceiver
 from engine.perform.cues import SceneSwitcher
 from engine.perform.dim import Dimmer
 from engine.perform.failover import FailoverSource
@@ -36,7 +36,7 @@ STATE_EVERY = 0.5  # seconds between state file writes
 class PerformSession:
     def __init__(self, venue: Venue, state_path: str | Path | None = None,
                  log_path: str | Path | None = None, resume: bool = True,
-                 config: PerformConfig | None = None) -> None:
+                 config: PerformConfig | None = None, control: ControlReceiver | None = None) -> None:
         self.venue = venue
         self.config = config or parse_perform(venue)
         self.state_path = Path(state_path) if state_path else None
@@ -44,7 +44,7 @@ class PerformSession:
             log_path = self.state_path.with_suffix(".log")
         self.showlog = ShowLog(Path(log_path) if log_path else None)
         self.resume_doc = read_state(self.state_path) if resume and self.state_path else None
-        self.control = ControlReceiver(self.config.control) if self.config.control else None
+        self.control = control or (ControlReceiver(self.config.control) if self.config.control else None)
         self.failover: FailoverSource | None = None
         self.dispatcher: Dispatcher | None = None
         self.quit = QuitGuard(time.monotonic)
@@ -118,7 +118,13 @@ class PerformSession:
     def before_frame(self) -> None:
         d = self.dispatcher
         if self.control is not None:
-            for kind, payload in self.control.poll():
+            try:
+                actions = self.control.poll()
+            except ControlError as exc:  # the port could not be had: the show goes on without
+                log.error("%s: OSC control is off", exc)
+                self.showlog.write("error", message=f"OSC control off: {exc}")
+                self.control, actions = None, []
+            for kind, payload in actions:
                 d.dispatch(kind, payload, origin="osc")
         f = self.show.last_frame
         dt = f.dt if f is not None else 0.0

@@ -1,7 +1,10 @@
 """`symphony perform`: the show runs in a child process; if it dies (a crash, a kill, a driver
-fault) a new one starts at once and resumes from the state file: same outputs on the same
-monitors, same cue, same parameters. A child that ends cleanly (the operator quit) ends the
-performance; one that fails at start-up with a usage error (a bad venue file) is not retried.
+fault) a new one takes over at once and resumes from the state file: same outputs on the same
+monitors, same cue, same parameters. The new one is already waiting: a standby child that has
+imported the engine, loaded the venue and warmed the scene's compiled kernels, so taking over
+costs opening the windows and the first frame, not a Python start-up. A child that ends
+cleanly (the operator quit) ends the performance; one that fails at start-up with a usage
+error (a bad venue file) is not retried.
 Crashes and restarts go to the show log.
 """
 
@@ -23,9 +26,35 @@ BURST = 5  # this many crashes within BURST_WINDOW seconds: wait a second betwee
 BURST_WINDOW = 30.0
 
 
-def child_command(argv: list[str], resume: bool, restart: int) -> list[str]:
+def child_command(argv: list[str], resume: bool, restart: int, standby: bool = False) -> list[str]:
     cmd = [sys.executable, "-m", "engine.cli", *argv, "--child"]
-    return cmd + (["--resume"] if resume else []) + (["--restart", str(restart)] if restart else [])
+    cmd += ["--resume"] if resume else []
+    return cmd + (["--restart", str(restart)] if restart else []) + (["--standby"] if standby else [])
+
+
+def stand_by(venue, scene_ref: str | None):
+    """In a standby child: warm up, start the control receiver (it binds the port once the
+    show it replaces lets go), then wait for "go" on stdin. Returns the receiver."""
+    from engine.perform.config import parse_perform
+    from engine.perform.control import ControlReceiver
+    from engine.scene import create_scene
+    from engine.venue import show as _show  # noqa: F401 - the show's modules, imported now
+
+    config = parse_perform(venue)
+    try:
+        scene = create_scene(scene_ref or venue.scene or "symphony", seed=venue.seed or 0)
+        for _ in range(2):  # loads the compiled kernels from numba's cache
+            scene.step(1.0 / 60.0)
+    except Exception as exc:  # noqa: BLE001 - the real start reports it properly
+        log.warning("standby warm-up: %s", exc)
+    control = ControlReceiver(config.control, wait=False) if config.control else None
+    word = sys.stdin.readline()
+    if word.strip() != "go":
+        if control is not None:
+            control.close()
+        sys.exit(0)  # the supervisor ended: no show to take over
+    log.info("standby: taking over")
+    return control
 
 
 def supervise(argv: list[str], state: Path, showlog: ShowLog, max_restarts: int | None = None) -> int:
@@ -41,11 +70,18 @@ def supervise(argv: list[str], state: Path, showlog: ShowLog, max_restarts: int 
             proc.terminate()
 
     old = {s: signal.signal(s, forward) for s in (signal.SIGTERM, signal.SIGINT)}
+    spare: subprocess.Popen | None = None
     try:
         while True:
             started = time.monotonic()
-            proc = subprocess.Popen(child_command(argv, resume=restarts > 0, restart=restarts))
+            if spare is not None:  # the warm standby takes over
+                proc, spare = spare, None
+                _go(proc)
+            else:
+                proc = subprocess.Popen(child_command(argv, resume=restarts > 0, restart=restarts))
             showlog.write("child start", pid=proc.pid, restart=restarts)
+            spare = subprocess.Popen(child_command(argv, True, restarts + 1, standby=True),
+                                     stdin=subprocess.PIPE)
             rc = proc.wait()
             if stopping["signal"] is not None:
                 showlog.write("stop", signal=stopping["signal"])
@@ -66,6 +102,28 @@ def supervise(argv: list[str], state: Path, showlog: ShowLog, max_restarts: int 
             if len(crashes) >= BURST:
                 time.sleep(1.0)
             restarts += 1
+            if spare.poll() is not None:  # the standby died too: start afresh
+                spare = None
     finally:
+        if spare is not None:
+            _retire(spare)
         for s, handler in old.items():
             signal.signal(s, handler)
+
+
+def _go(proc: subprocess.Popen) -> None:
+    try:
+        proc.stdin.write(b"go\n")  # type: ignore[union-attr]
+        proc.stdin.flush()  # type: ignore[union-attr]
+    except OSError:
+        pass
+
+
+def _retire(proc: subprocess.Popen) -> None:
+    """A standby that was never needed: closing its stdin tells it to go."""
+    try:
+        proc.stdin.close()  # type: ignore[union-attr]
+        proc.wait(timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        proc.kill()
+        proc.wait()
