@@ -25,10 +25,8 @@ class Dimmer:
         self.ctx.disable(moderngl.BLEND)
 
 
-def dim_pixels(pixels: np.ndarray, gain: float) -> np.ndarray:
-    """The same on a read-back image (show replays): RGB × gain, alpha kept."""
-    if gain >= 1.0:
-        return pixels
-    out = pixels.copy()
-    out[..., :3] = np.round(pixels[..., :3].astype(np.float32) * max(gain, 0.0)).astype(np.uint8)
-    return out
+def dim_into(pixels: np.ndarray, gain: float) -> np.ndarray:
+    """The same on a read-back image, in place (show replays): RGB × gain, alpha kept."""
+    if gain < 1.0:
+        pixels[..., :3] = np.round(pixels[..., :3].astype(np.float32) * max(gain, 0.0)).astype(np.uint8)
+    return pixels
