@@ -46,7 +46,8 @@ class Dispatcher:
         self.streams = None  # engine.recording.show_streams.ShowStreams, when recording
         self.cue = -1  # index of the current cue (-1: none yet)
         self.refused: dict[str, int] = {}
-        self.count = 0
+        self.count = 0  # actions applied
+        self.handled = 0  # actions applied or refused
 
     @property
     def operator(self) -> OperatorState:
@@ -60,6 +61,7 @@ class Dispatcher:
     def dispatch(self, kind: str, payload: dict | None = None, origin: str = "key") -> bool:
         """Check, apply, log and record one action; False if refused."""
         payload = dict(payload or {})
+        self.handled += 1
         try:
             record = self._apply(kind, payload)
         except (KeyError, TypeError, ValueError) as exc:

@@ -52,6 +52,7 @@ class PerformSession:
         self.console = None
         self._dimmers: dict[str, Dimmer] = {}
         self._state_at = 0.0
+        self._state_count = 0
         self._failover_seen = 0
         self.record_size = None  # callable: bytes recorded so far (the console shows it)
 
@@ -147,8 +148,9 @@ class PerformSession:
                 self.showlog.write("failover", event=event)
             self._failover_seen = len(self.failover.events)
         now = time.monotonic()
-        if self.state_path is not None and now - self._state_at >= STATE_EVERY:
-            self._state_at = now
+        acted = self.dispatcher.count != self._state_count  # an action is saved in its own frame
+        if self.state_path is not None and (acted or now - self._state_at >= STATE_EVERY):
+            self._state_at, self._state_count = now, self.dispatcher.count
             write_state(self.state_path, self.state(frame_index, outputs))
 
     def state(self, frame_index: int, outputs=()) -> dict:

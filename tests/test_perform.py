@@ -1,0 +1,207 @@
+"""Perform mode on a real X server with two monitors (X.Org dummy driver), real GL windows, a
+real OSC client in another process, real sockets and a real supervisor whose child is killed
+with SIGKILL: the console, OSC control of every address, cues, failover, the state file and
+crash recovery."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import glfw
+import numpy as np
+import pytest
+
+from engine.perform.session import PerformSession
+from engine.venue import load_venue
+from engine.venue.show import run_venue_show
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.window
+SCENE = ROOT / "tests" / "scenes" / "perform_panel.py"
+
+
+@pytest.fixture
+def display(two_monitors, monkeypatch):
+    monkeypatch.setenv("DISPLAY", two_monitors)
+    return two_monitors
+
+
+class Client:
+    """tests/osc_control_client.py in its own process."""
+
+    def __init__(self, port: int) -> None:
+        script = str(ROOT / "tests" / "osc_control_client.py")
+        self.proc = subprocess.Popen([sys.executable, script, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+
+    def send(self, *words: object) -> float:
+        self.proc.stdin.write(" ".join(str(w) for w in words) + "\n")
+        self.proc.stdin.flush()
+        return float(self.proc.stdout.readline().split()[1])
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+def venue_text(tmp_path: Path, port: int = 0, extra: str = "") -> Path:
+    other = tmp_path / "other_panel.py"
+    other.write_text(SCENE.read_text().replace("tint = 0.3", "tint = 0.9"))
+    path = tmp_path / "show.toml"
+    path.write_text(f"""
+[show]
+scene = "{SCENE}"
+source = "synthetic:participants=3"
+[[output]]
+name = "front"
+monitor = 0
+size = [160, 120]
+[[output]]
+name = "side"
+monitor = 1
+fullscreen = true
+[console]
+monitor = 0
+size = [360, 240]
+[control]
+osc = "127.0.0.1:{port}"
+fade = 0.2
+[[cue]]
+name = "dim"
+params = {{ glow = 0.1 }}
+fade = 0
+[[cue]]
+name = "warm"
+params = {{ glow = 0.5 }}
+fade = 0.3
+[[cue]]
+name = "other"
+scene = "{other}"
+params = {{ glow = 0.7 }}
+fade = 0.4
+[failover]
+stale_after = 1.0
+fallback = "synthetic:participants=2"
+{extra}""")
+    return path
+
+
+def centre(state, name: str) -> np.ndarray:
+    px = state.pixels(name)
+    h, w = px.shape[:2]
+    return px[h // 2 - 4:h // 2 + 4, w // 2 - 4:w // 2 + 4, :3].reshape(-1, 3).mean(axis=0)
+
+
+def read_state(path: Path) -> dict:
+    for _ in range(50):
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            time.sleep(0.02)
+    raise AssertionError(f"no state file {path}")
+
+
+# every OSC address, in order: what to send and what must hold once it has been applied
+# (`ok(before, now, session, state)`: colours of the outputs' centres before and now)
+def _steps():
+    red = lambda c: c["front"][0]  # noqa: E731
+    return [
+        (("/symphony/param/glow", 1.0), lambda b, n, s, st: red(n) > red(b) + 30),
+        (("/symphony/param/glow", 5.0), lambda b, n, s, st: s.dispatcher.refused.get("out_of_range") == 1
+         and st.show.scene.param_state("glow").target == 1.0),
+        (("/symphony/param/nope", 1.0), lambda b, n, s, st: s.dispatcher.refused.get("unknown_param") == 1),
+        (("/symphony/master", 0.5), lambda b, n, s, st: all(
+            abs(n[o][2] - 0.5 * b[o][2]) <= 3 for o in n)),
+        (("/symphony/master", 1.0), lambda b, n, s, st: True),
+        (("/symphony/fade", 0.3), lambda b, n, s, st: abs(s.dispatcher.operator.fade - 0.3) < 1e-6),
+        (("/symphony/blackout", 1), lambda b, n, s, st: all(
+            st.pixels(o)[..., :3].max() == 0 for o in n)),
+        (("/symphony/blackout", 0), lambda b, n, s, st: red(n) > 100 and s.dispatcher.operator.level == 1.0),
+        (("/symphony/freeze", 1), lambda b, n, s, st: s.frozen),
+        (("/symphony/param/glow", 0.0), lambda b, n, s, st: np.allclose(n["front"], b["front"])),
+        (("/symphony/freeze", 0), lambda b, n, s, st: red(n) < red(b) - 30),
+        (("/symphony/cue/go", "warm"), lambda b, n, s, st: s.dispatcher.cue == 1
+         and abs(st.show.scene.param_state("glow").target - 0.5) < 1e-6),
+        (("/symphony/cue/next",), lambda b, n, s, st: s.dispatcher.cue == 2
+         and n["front"][2] > b["front"][2] + 40),
+        (("/symphony/cue/prev",), lambda b, n, s, st: s.dispatcher.cue == 1),
+        (("/symphony/cue/go", 0), lambda b, n, s, st: s.dispatcher.cue == 0
+         and abs(st.show.scene.param_state("glow").target - 0.1) < 1e-6),
+        (("/symphony/source/failover", 1), lambda b, n, s, st: s.failover.active == "fallback"),
+        (("/symphony/source/failover", 0), lambda b, n, s, st: s.failover.active == "live"),
+    ]
+
+
+def test_osc_drives_every_address_on_a_show_with_console_two_outputs_cues_and_failover(display, tmp_path):
+    path = venue_text(tmp_path)
+    venue = load_venue(path)
+    state_file = tmp_path / "state.json"
+    session = PerformSession(venue, state_file, resume=False)
+    client = Client(session.control.port)
+    steps, results, shots = _steps(), [], {}
+    progress = {"step": -1, "count": 0, "before": None, "applied_at": None}
+
+    def look(state):
+        colours = {o.name: centre(state, o.name) for o in state.outputs}
+        if state.frame < 5:
+            return None
+        if progress["step"] == -1 or progress["applied_at"] is not None and (
+                steps[progress["step"]][1](progress["before"], colours, session, state)):
+            if progress["step"] >= 0:
+                results.append((steps[progress["step"]][0], state.frame - progress["applied_at"]))
+            if steps[progress["step"]][0] == ("/symphony/freeze", 1) and "root" not in shots:
+                shots["root"] = _root_capture(display)
+                shots["side"] = state.pixels("side")
+                shots["console_pos"] = glfw.get_window_pos(session.console.handle)
+                shots["cursor"] = [glfw.get_input_mode(o.handle, glfw.CURSOR) for o in state.outputs]
+            progress["step"] += 1
+            if progress["step"] == len(steps):
+                return True
+            progress["before"], progress["applied_at"] = colours, None
+            progress["count"] = session.dispatcher.handled
+            client.send(*steps[progress["step"]][0])
+        elif progress["applied_at"] is None and session.dispatcher.handled > progress["count"]:
+            progress["applied_at"] = state.frame
+        elif progress["applied_at"] is not None and state.frame - progress["applied_at"] > 40:
+            raise AssertionError(f"{steps[progress['step']][0]} showed no effect within 40 frames")
+        return state.frame > 3000
+
+    try:
+        run_venue_show(venue, vsync=False, on_frame=look, perform=session)
+    finally:
+        client.close()
+    assert [r[0] for r in results] == [s[0] for s in steps]
+    # applied before the frame advanced: the output pixels show it in that very frame, except
+    # the fades (blackout 0.3 s, cue dips 0.4 s) which take their time
+    quick = [f for (address, *_), f in results if not address.startswith(("/symphony/blackout",
+                                                                           "/symphony/cue/"))]
+    assert max(quick) <= 2, results
+    doc = read_state(state_file)
+    assert doc["cue"] == 0 and doc["cue_name"] == "dim" and doc["failover"] == "live"
+    assert doc["pid"] == os.getpid() and set(doc["outputs"]) == {"front", "side"}
+    # console pixels never on an output: the X server's own image of monitor 1 (the side
+    # output, full screen) is exactly what that output drew; the console sits on monitor 0
+    root, side = shots["root"], shots["side"]
+    assert root is not None, "ImageMagick's import is needed (apt-get install imagemagick)"
+    assert np.abs(root[0:300, 640:1040].astype(int) - side[..., :3].astype(int)).max() <= 2
+    assert shots["console_pos"][0] < 640
+    assert shots["cursor"] == [glfw.CURSOR_HIDDEN, glfw.CURSOR_HIDDEN]
+    log = [json.loads(line) for line in (tmp_path / "state.log").read_text().splitlines()]
+    assert sum(1 for e in log if e.get("origin") == "osc") >= len(steps) - 1
+
+
+def _root_capture(display: str) -> np.ndarray | None:
+    """The X server's screen as it is now (ImageMagick's import), RGB; None without import."""
+    try:
+        res = subprocess.run(["import", "-window", "root", "-depth", "8", "rgb:-"], capture_output=True,
+                             timeout=20, env={**os.environ, "DISPLAY": display})
+    except FileNotFoundError:
+        return None
+    out = subprocess.run(["xdpyinfo"], capture_output=True, text=True, env={**os.environ, "DISPLAY": display})
+    w, h = next(line.split()[1] for line in out.stdout.splitlines() if "dimensions:" in line).split("x")
+    return np.frombuffer(res.stdout, np.uint8).reshape(int(h), int(w), 3)
