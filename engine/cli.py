@@ -244,7 +244,7 @@ def cmd_perform(args: argparse.Namespace) -> int:
     if args.standby:  # warm, then wait for the supervisor's word (engine.perform.supervisor)
         from engine.perform.supervisor import stand_by
 
-        control = stand_by(venue, args.scene)
+        control = stand_by(venue, args.scene, ShowLog(log_path))
     session = PerformSession(venue, state, log_path, resume=args.resume, control=control)
     drawn = run_venue_show(venue, args.scene, args.source, args.seed, args.frames, args.seconds,
                            vsync=not args.no_vsync, record=record, perform=session)

@@ -37,7 +37,8 @@ class Client:
 
     def __init__(self, port: int) -> None:
         script = str(ROOT / "tests" / "osc_control_client.py")
-        self.proc = subprocess.Popen([sys.executable, script, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        self.proc = subprocess.Popen([sys.executable, script, str(port)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, cwd=ROOT)
 
     def send(self, *words: object) -> float:
         self.proc.stdin.write(" ".join(str(w) for w in words) + "\n")
@@ -205,3 +206,164 @@ def _root_capture(display: str) -> np.ndarray | None:
     out = subprocess.run(["xdpyinfo"], capture_output=True, text=True, env={**os.environ, "DISPLAY": display})
     w, h = next(line.split()[1] for line in out.stdout.splitlines() if "dimensions:" in line).split("x")
     return np.frombuffer(res.stdout, np.uint8).reshape(int(h), int(w), 3)
+
+
+def test_a_garbage_flood_on_the_control_port_does_not_stop_the_show(display, tmp_path):
+    venue = load_venue(venue_text(tmp_path))
+    session = PerformSession(venue, tmp_path / "state.json", resume=False)
+    client = Client(session.control.port)
+    seen = {"flood": None, "frames": 0, "times": []}
+
+    def look(state):
+        seen["times"].append(time.perf_counter())
+        if state.frame == 5:  # the flood runs in the client process while the show draws on
+            client.proc.stdin.write("flood 3\n")
+            client.proc.stdin.flush()
+            seen["flood"] = time.monotonic()
+        elif seen["flood"] and "after" not in seen and time.monotonic() - seen["flood"] > 3.5:
+            seen["after"] = state.frame
+            client.proc.stdout.readline()  # "flooded N"
+            seen["before"] = session.dispatcher.count
+            client.send("/symphony/param/glow", 0.9)
+        elif "after" in seen and session.dispatcher.count > seen["before"]:
+            return True
+        return state.frame > 2000
+
+    try:
+        run_venue_show(venue, vsync=False, on_frame=look, perform=session)
+        refused = dict(session.control.counts)
+    finally:
+        client.close()
+    assert refused.get("malformed", 0) > 100 and refused.get("unknown_address", 0) > 100, refused
+    assert session.show.scene.param_state("glow").target == pytest.approx(0.9)
+    gaps = np.diff(seen["times"][5:seen["after"]])
+    assert len(gaps) > 10 and gaps.max() < 1.0, "the show kept drawing through the flood"
+
+
+OSC_SENDER = """
+import sys, time
+from pythonosc.udp_client import SimpleUDPClient
+c = SimpleUDPClient("127.0.0.1", int(sys.argv[1]))
+end = time.time() + float(sys.argv[2])
+while time.time() < end:
+    c.send_message("/alcove/a1/p/live1/heart_rate", 70.0)
+    time.sleep(0.05)
+print(f"{time.time():.6f}", flush=True)
+"""
+
+
+def test_failover_takes_over_when_live_data_stops_and_hands_back_when_it_returns(display, tmp_path):
+    import socket
+
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind(("127.0.0.1", 0))
+    data_port = probe.getsockname()[1]
+    probe.close()
+    path = venue_text(tmp_path)
+    path.write_text(path.read_text().replace('source = "synthetic:participants=3"',
+                                             f'source = "osc://127.0.0.1:{data_port}"'))
+    venue = load_venue(path)
+    session = PerformSession(venue, tmp_path / "state.json", resume=False)
+    log: dict[str, object] = {"dark": []}
+
+    def send(seconds: float) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", OSC_SENDER, str(data_port), str(seconds)],
+                                stdout=subprocess.PIPE, text=True)
+
+    def look(state):
+        fo, now = session.failover, time.time()
+        green = [centre(state, o.name)[1] for o in state.outputs]
+        log["lit"] = log.get("lit") or min(green) >= 20  # the first live participant is shown
+        if log["lit"] and min(green) < 20:  # from then on never dark, through both switches
+            log["dark"].append((state.frame, green, fo.active))
+        if state.frame == 3:
+            log["first"] = send(2.0)
+        elif "first" in log and "stopped" not in log and log["first"].poll() is not None:
+            log["stopped"] = float(log["first"].stdout.read().split()[0])
+        elif "stopped" in log and "fallback" not in log and fo.active == "fallback":
+            log["fallback"] = now - log["stopped"]
+            log["second"], log["resumed"] = send(3.0), time.time()
+        elif "fallback" in log and "live" not in log and fo.active == "live":
+            log["live"] = now - log["resumed"]
+            return True
+        return state.frame > 3000
+
+    try:
+        run_venue_show(venue, vsync=False, on_frame=look, perform=session)
+    finally:
+        for key in ("first", "second"):
+            if key in log:
+                log[key].wait(timeout=10)
+    assert log["fallback"] <= venue_failover_bound(session), log
+    assert log["live"] <= 2.0, log
+    assert not log["dark"], log["dark"][:5]
+    events = [json.loads(line)["event"] for line in (tmp_path / "state.log").read_text().splitlines()
+              if '"failover"' in line]
+    assert any("fallback" in e for e in events) and any("live" in e for e in events)
+
+
+def venue_failover_bound(session) -> float:
+    """The issue's bound: stale_after + 1 s after the last live sample."""
+    return session.config.failover.stale_after + 1.0
+
+
+def test_perform_restarts_a_killed_show_with_the_same_cue_and_parameters(display, tmp_path):
+    import socket
+
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    path = venue_text(tmp_path, port)
+    state = tmp_path / "show.state.json"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_symphony.py"), "perform", str(path), "--state",
+                             str(state), "--no-vsync"], cwd=ROOT, env={**os.environ, "DISPLAY": display},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    client = Client(port)
+    try:
+        deadline = time.monotonic() + 180
+        while not state.exists() or read_state(state).get("frame", 0) < 5:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.1)
+        client.send("/symphony/cue/go", "warm")
+        client.send("/symphony/master", 0.6)
+        client.send("/symphony/param/soft", 0.75)
+        while read_state(state).get("master") != pytest.approx(0.6) or read_state(state)["params"][
+                "soft"] != pytest.approx(0.75):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(1.0)  # the glide of cue "warm" (0.3 s) is over
+        log_file = state.with_suffix(".log")
+        while "standby ready" not in log_file.read_text():  # the warm standby waits to take over
+            assert time.monotonic() < deadline, "no standby"
+            time.sleep(0.1)
+        before = read_state(state)
+        deadline = time.monotonic() + 60
+        killed = time.monotonic()
+        os.kill(before["pid"], signal.SIGKILL)
+        while True:
+            after = read_state(state)
+            if after["pid"] != before["pid"] and after["frame"] >= 1:
+                break
+            assert time.monotonic() < deadline, "no new show"
+            time.sleep(0.02)
+        restart = time.monotonic() - killed
+        for key in ("cue", "cue_name", "master", "blackout", "freeze", "scene"):
+            assert after[key] == before[key], key
+        assert after["params"] == pytest.approx(before["params"])
+        assert {k: (v["position"], v["fullscreen"]) for k, v in after["outputs"].items()} == {
+            k: (v["position"], v["fullscreen"]) for k, v in before["outputs"].items()}
+        # the new show obeys the control port too
+        deadline = time.monotonic() + 30
+        while read_state(state)["master"] != pytest.approx(0.4):  # UDP: a fader sends again
+            assert time.monotonic() < deadline, "the new show does not hear OSC"
+            client.send("/symphony/master", 0.4)
+            time.sleep(0.5)
+    finally:
+        client.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    log = [json.loads(line) for line in state.with_suffix(".log").read_text().splitlines()]
+    assert any(e["what"] == "crash" and e["returncode"] == -signal.SIGKILL for e in log)
+    assert any(e["what"] == "start" and e["resumed"] for e in log)
+    print(f"restart after SIGKILL: {restart:.2f} s")

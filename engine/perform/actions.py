@@ -29,8 +29,11 @@ class ShowLog:
         self.lines: list[str] = []  # the last few, for the console
 
     def write(self, what: str, **fields: object) -> None:
-        doc = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "what": what, **fields}
+        now = time.time()
+        doc = {"time": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(now)), "unix": round(now, 3),
+               "what": what, **fields}
         text = json.dumps(doc, default=str)
+        doc.pop("unix")
         self.lines = [*self.lines[-7:], f"{doc['time'][11:]} {what} " + " ".join(
             f"{k}={v}" for k, v in fields.items())]
         if self.path is not None:

@@ -66,6 +66,7 @@ def main(argv: list[str]) -> int:
 def run_control(host: str, port: int, allow: tuple[str, ...], conn, wait_for_port: float = 0.0) -> None:
     """Receive until the parent goes away."""
     parent = os.getppid()
+    _die_with_parent()
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
     deadline = time.monotonic() + wait_for_port
     while True:
@@ -103,6 +104,18 @@ def run_control(host: str, port: int, allow: tuple[str, ...], conn, wait_for_por
                 sent = dict(counts)
             if os.getppid() != parent:
                 return
+
+
+def _die_with_parent() -> None:
+    """Linux: free the port the moment the show dies (a SIGKILLed show cannot stop us), so the
+    show taking over binds it within milliseconds; elsewhere the parent check below does it."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _packet(data: bytes, sender: str, allowed: set[str]) -> list:

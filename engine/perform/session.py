@@ -53,6 +53,7 @@ class PerformSession:
         self._dimmers: dict[str, Dimmer] = {}
         self._state_at = 0.0
         self._state_count = 0
+        self._drawn = False
         self._failover_seen = 0
         self.record_size = None  # callable: bytes recorded so far (the console shows it)
 
@@ -143,6 +144,9 @@ class PerformSession:
         dimmer.draw(output.ctx.screen, operator_state(self.show).gain)
 
     def after_frame(self, frame_index: int, outputs=()) -> None:
+        if not self._drawn:
+            self._drawn = True
+            self.showlog.write("drawing", pid=os.getpid())
         if self.failover is not None and len(self.failover.events) > self._failover_seen:
             for event in self.failover.events[self._failover_seen:]:
                 self.showlog.write("failover", event=event)

@@ -11,6 +11,7 @@ Crashes and restarts go to the show log.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -32,28 +33,29 @@ def child_command(argv: list[str], resume: bool, restart: int, standby: bool = F
     return cmd + (["--restart", str(restart)] if restart else []) + (["--standby"] if standby else [])
 
 
-def stand_by(venue, scene_ref: str | None):
+def stand_by(venue, scene_ref: str | None, showlog: ShowLog | None = None):
     """In a standby child: warm up, start the control receiver (it binds the port once the
     show it replaces lets go), then wait for "go" on stdin. Returns the receiver."""
     from engine.perform.config import parse_perform
     from engine.perform.control import ControlReceiver
-    from engine.scene import create_scene
     from engine.venue import show as _show  # noqa: F401 - the show's modules, imported now
 
     config = parse_perform(venue)
     try:
-        scene = create_scene(scene_ref or venue.scene or "symphony", seed=venue.seed or 0)
-        for _ in range(2):  # loads the compiled kernels from numba's cache
-            scene.step(1.0 / 60.0)
+        warm_up(scene_ref or venue.scene or "symphony", venue.seed or 0)
     except Exception as exc:  # noqa: BLE001 - the real start reports it properly
         log.warning("standby warm-up: %s", exc)
     control = ControlReceiver(config.control, wait=False) if config.control else None
+    if showlog is not None:
+        showlog.write("standby ready", pid=os.getpid())
     word = sys.stdin.readline()
     if word.strip() != "go":
         if control is not None:
             control.close()
         sys.exit(0)  # the supervisor ended: no show to take over
     log.info("standby: taking over")
+    if showlog is not None:
+        showlog.write("standby go", pid=os.getpid())
     return control
 
 
@@ -109,6 +111,21 @@ def supervise(argv: list[str], state: Path, showlog: ShowLog, max_restarts: int 
             _retire(spare)
         for s, handler in old.items():
             signal.signal(s, handler)
+
+
+def warm_up(scene_ref: str, seed: int) -> None:
+    """A few frames of the scene, off screen on a synthetic source: numba loads the compiled
+    kernels (solver, signals) from its cache now rather than when the show takes over. No GL
+    here: a context made now (EGL) breaks the GLX windows made later in the same process."""
+    from engine.clock import FixedClock
+    from engine.runtime import Show
+    from engine.scene import create_scene
+    from engine.sources import open_source
+
+    with open_source("synthetic", seed=seed) as src:
+        show = Show(create_scene(scene_ref, seed=seed), src, FixedClock(30.0))
+        for _ in range(3):
+            show.advance()
 
 
 def _go(proc: subprocess.Popen) -> None:
