@@ -61,8 +61,9 @@ class Show:
 
     @property
     def failing(self) -> bool:
-        """Errors since the last clean frame: what the operator sees clears on the first good one."""
-        return self.clean_frames == 0 and bool(self.errors)
+        """Errors in this frame (its advance, render or outputs): what the operator sees of
+        them clears on the first good frame."""
+        return self.error_count > self._errors_at_start
 
     def report(self, stage: str, index: int, exc: BaseException) -> None:
         """Count, log (once per distinct message in a row) and keep an error for the operator."""
