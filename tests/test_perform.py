@@ -160,6 +160,8 @@ def test_osc_drives_every_address_on_a_show_with_console_two_outputs_cues_and_fa
                 shots["side"] = state.pixels("side")
                 shots["console_pos"] = glfw.get_window_pos(session.console.handle)
                 shots["cursor"] = [glfw.get_input_mode(o.handle, glfw.CURSOR) for o in state.outputs]
+                shots["iconify"] = [glfw.get_window_attrib(o.handle, glfw.AUTO_ICONIFY)
+                                    for o in state.outputs]
             progress["step"] += 1
             if progress["step"] == len(steps):
                 return True
@@ -191,7 +193,7 @@ def test_osc_drives_every_address_on_a_show_with_console_two_outputs_cues_and_fa
     assert root is not None, "ImageMagick's import is needed (apt-get install imagemagick)"
     assert np.abs(root[0:300, 640:1040].astype(int) - side[..., :3].astype(int)).max() <= 2
     assert shots["console_pos"][0] < 640
-    assert shots["cursor"] == [glfw.CURSOR_HIDDEN, glfw.CURSOR_HIDDEN]
+    assert shots["cursor"] == [glfw.CURSOR_HIDDEN, glfw.CURSOR_HIDDEN] and shots["iconify"] == [0, 0]
     log = [json.loads(line) for line in (tmp_path / "state.log").read_text().splitlines()]
     assert sum(1 for e in log if e.get("origin") == "osc") >= len(steps) - 1
 
@@ -367,3 +369,33 @@ def test_perform_restarts_a_killed_show_with_the_same_cue_and_parameters(display
     assert any(e["what"] == "crash" and e["returncode"] == -signal.SIGKILL for e in log)
     assert any(e["what"] == "start" and e["resumed"] for e in log)
     print(f"restart after SIGKILL: {restart:.2f} s")
+
+
+def test_console_keys_steer_the_show_and_esc_needs_a_second_press(display, tmp_path):
+    venue = load_venue(venue_text(tmp_path))
+    session = PerformSession(venue, tmp_path / "state.json", resume=False)
+    seen = {}
+
+    def press(handle, key):
+        session.console._key(handle, key, 0, glfw.PRESS, 0)  # as GLFW calls it
+
+    def look(state):
+        handle = session.console.handle
+        if state.frame == 3:
+            press(handle, glfw.KEY_RIGHT)  # next cue: the first
+            press(handle, glfw.KEY_B)  # blackout
+            press(handle, glfw.KEY_Z)  # freeze
+            press(handle, glfw.KEY_DOWN)  # master -10 %
+            press(handle, glfw.KEY_O)  # force failover
+            state.outputs[0]._key(state.outputs[0].handle, glfw.KEY_ESCAPE, 0, glfw.PRESS, 0)
+        elif state.frame == 6:
+            op = session.dispatcher.operator
+            seen["after"] = (session.dispatcher.cue, op.blackout, op.freeze, op.master,
+                             session.failover.forced)
+            seen["still_running"] = not session.quit_requested
+            press(handle, glfw.KEY_ESCAPE)  # the second Esc within 2 s: the show ends
+        return state.frame > 200
+
+    drawn = run_venue_show(venue, vsync=False, on_frame=look, perform=session)
+    assert seen["after"] == (0, True, True, pytest.approx(0.9), True)
+    assert seen["still_running"] and drawn < 10

@@ -295,3 +295,14 @@ def test_operator_state_fades_are_linear_in_frame_time():
     assert op.level == pytest.approx(0.5) and op.gain == pytest.approx(0.5)
     op.apply("master", {"value": 3.0})
     assert op.master == 1.0
+
+
+def test_the_hud_counts_stale_participants_as_stale():
+    from engine.data import Frame, Group
+    from engine.live import _status
+
+    show = Show(create_scene(SCENE), open_source("synthetic"), FixedClock(30.0))
+    show.last_frame = Frame(10, 1.0, 0.03, [], [], Group(count=4, present=1))
+    assert "1 present, 3 stale" in _status(show, 16.0)
+    show.last_frame = Frame(11, 1.0, 0.03, [], [], Group(count=4, present=4))
+    assert "4 present," in _status(show, 16.0) and "stale" not in _status(show, 16.0)

@@ -114,7 +114,10 @@ class Console:
             view = state.views.get(out.name)
             if view is None or view.glo == 0:
                 continue
-            rect = (8 + i * (tw + 8), h - 8 - th, tw, th)
+            vw, vh = out.framebuffer_size  # the output's own shape, fitted into its box
+            fw, fh = (tw, max(int(tw * vh / max(vw, 1)), 1)) if vw * th >= vh * tw else (
+                max(int(th * vw / max(vh, 1)), 1), th)
+            rect = (8 + i * (tw + 8) + (tw - fw) // 2, h - 8 - th + (th - fh) // 2, fw, fh)
             self.ctx.screen.viewport = rect
             self._view(view).use(0)
             self.blit.program["u_overlay"].value = 0

@@ -133,7 +133,7 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
                 return
             elif key == glfw.KEY_ESCAPE:
                 glfw.set_window_should_close(output.handle, True)
-            elif key == glfw.KEY_F and output.monitor is not None:
+            elif key == glfw.KEY_F and output is not None and output.monitor is not None:
                 output.toggle_fullscreen()
             elif key == glfw.KEY_C:
                 calibrator.toggle()
