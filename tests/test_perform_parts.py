@@ -306,3 +306,12 @@ def test_the_hud_counts_stale_participants_as_stale():
     assert "1 present, 3 stale" in _status(show, 16.0)
     show.last_frame = Frame(11, 1.0, 0.03, [], [], Group(count=4, present=4))
     assert "4 present," in _status(show, 16.0) and "stale" not in _status(show, 16.0)
+
+
+def test_the_example_venue_files_parse():
+    from engine.venue import load_venue
+
+    for path in sorted((ROOT / "assets" / "venues").glob("*.toml")):
+        parse_perform(load_venue(path))
+    config = parse_perform(load_venue(ROOT / "assets" / "venues" / "perform_show.toml"))
+    assert config.console and config.control and len(config.cues) == 3 and config.failover
