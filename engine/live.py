@@ -17,6 +17,7 @@ from engine.hud import Hud
 from engine.outputs.image import save_png
 from engine.outputs.window import Window
 from engine.recording.recorder import Recorder
+from engine.recording.show_record import record_show
 from engine.reload import SceneReloader
 from engine.render import Renderer
 from engine.render.layouts import Layout, parse_layout
@@ -178,17 +179,6 @@ def _operator_errors(show: Show, reloader: SceneReloader, shader_errors: list[st
     if show.failing:
         out.append(f"{show.errors[-1].message} (errors so far: {show.error_count})")
     return out
-
-
-def record_show(recorder: Recorder, show: Show, source, scene_path: Path, **meta):
-    """Record the show itself beside its data (engine.recording.show_streams): its ticks, the
-    chunks each frame consumed, operator actions and the scene code that ran."""
-    from engine.recording.show_streams import ShowStreams
-
-    streams = ShowStreams(recorder, meta, source=source)
-    streams.scene(0, 0.0, scene_path, Path(scene_path).read_text())
-    show.taps.append(streams.write)
-    return streams
 
 
 def _status(show: Show, frame_ms: float) -> str:

@@ -175,10 +175,18 @@ def test_osc_drives_every_address_on_a_show_with_console_two_outputs_cues_and_fa
         return state.frame > 3000
 
     try:
-        run_venue_show(venue, vsync=False, on_frame=look, perform=session)
+        run_venue_show(venue, vsync=False, on_frame=look, perform=session, record=tmp_path / "show.xdf")
     finally:
         client.close()
     assert [r[0] for r in results] == [s[0] for s in steps]
+    # every applied action is in the show recording, in the frame it was applied before
+    from engine.recording.show_replay import load_show
+
+    recorded = load_show(tmp_path / "show.xdf")
+    kinds = [a["kind"] for frame in sorted(recorded.actions) for a in recorded.actions[frame]]
+    assert kinds == ["param", "param", "master", "master", "fade", "blackout", "blackout", "freeze", "param",
+                     "freeze", "cue", "cue", "cue", "cue", "failover", "failover"]
+    assert len(recorded.scenes) == 2  # the venue's scene, then cue "other"'s
     # applied before the frame advanced: the output pixels show it in that very frame, except
     # the fades (blackout 0.3 s, cue dips 0.4 s) which take their time
     quick = [f for (address, *_), f in results if not address.startswith(("/symphony/blackout",

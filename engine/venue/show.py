@@ -25,6 +25,7 @@ from engine.outputs.image import save_png
 from engine.outputs.mapped import PATTERNS, Output, ViewImage
 from engine.outputs.window import init_glfw, monitors
 from engine.recording.recorder import Recorder
+from engine.recording.show_record import record_show
 from engine.reload import SceneReloader
 from engine.runtime import Show
 from engine.scene import create_scene
@@ -153,8 +154,6 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
             src = perform.wrap_source(live_src, seed) if perform is not None else live_src
             show = Show(scene, src, RealtimeClock(), live=True)
             if record is not None:
-                from engine.live import record_show
-
                 recorder = Recorder(record, source)
                 recorder.mark(0.0, f"show start: {scene.title} on {venue.label}")
                 streams = record_show(recorder, show, src, reloader.path, seed=seed, size=list(default_size),
