@@ -3,6 +3,7 @@
     symphony render SCENE -o OUT.mp4 [--seconds S] [--fps F] [--size WxH] [--source SRC] [--seed N]
     symphony show SCENE [--fullscreen] [--monitor N] [--size WxH] [--source SRC] [--frames N] [--record X.xdf]
     symphony show SCENE --venue VENUE.toml [--pattern grid|white|ramp] [--screenshot DIR]
+    symphony perform VENUE.toml [--state FILE] [--log FILE] [--scene S] [--source SRC] [--record X.xdf]
     symphony record --source SRC -o session.xdf [--seconds S]
     symphony inspect FILE [--json]
     symphony erase FILE --participant ID -o CLEAN.xdf
@@ -116,6 +117,24 @@ def build_parser() -> argparse.ArgumentParser:
                       help="show a calibration pattern through each output's mapping (key P cycles)")
     show.set_defaults(source=None, seed=None)  # a venue's [show] values apply unless given
 
+    perform = sub.add_parser("perform", help="run a show from a venue file with its operator console, "
+                             "OSC control, cues and failover; restarted from --state if it dies")
+    perform.add_argument("venue", help="venue file (.toml) with [[output]]s and perform sections")
+    perform.add_argument("--scene", help="scene (default: the venue's [show] scene)")
+    perform.add_argument("--source", help="data source spec (default: the venue's)")
+    perform.add_argument("--seed", type=int, help="random seed (default: the venue's, or 0)")
+    perform.add_argument("--state", default="symphony-show.state.json", metavar="FILE",
+                         help="state file, written every 0.5 s; a restarted show resumes from it")
+    perform.add_argument("--log", metavar="FILE", help="show log (default: the state file's name, .log)")
+    perform.add_argument("--record", metavar="XDF", help="record the show (data, ticks, operator actions)")
+    perform.add_argument("--frames", type=positive_int, help="quit after N frames")
+    perform.add_argument("--seconds", type=positive_float, help="quit after S seconds")
+    perform.add_argument("--no-vsync", action="store_true", help="draw as fast as possible")
+    perform.add_argument("--resume", action="store_true", help="resume from the state file at start")
+    perform.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    perform.add_argument("--restart", type=int, default=0, help=argparse.SUPPRESS)
+    perform.add_argument("--standby", action="store_true", help=argparse.SUPPRESS)
+
     record = sub.add_parser("record", help="record a source to XDF (no window)")
     record.add_argument("--source", default="synthetic", metavar="SRC", help="data source spec")
     record.add_argument("-o", "--output", required=True, metavar="XDF", help="file to write")
@@ -199,6 +218,51 @@ def cmd_show(args: argparse.Namespace) -> int:
                      record=args.record, layout=args.layout, venue=args.venue, pattern=args.pattern)
     logging.getLogger("symphony").info("drew %d frames", drawn)
     return 0
+
+
+def cmd_perform(args: argparse.Namespace) -> int:
+    from engine.perform.actions import ShowLog
+    from engine.perform.config import parse_perform
+    from engine.venue import load_venue
+
+    venue = load_venue(args.venue)
+    parse_perform(venue)  # a bad perform section fails here, before any child or window
+    state = Path(args.state)
+    _check_writable(state)
+    log_path = Path(args.log) if args.log else state.with_suffix(".log")
+    if not args.child:
+        from engine.perform.supervisor import supervise
+
+        return supervise(_perform_argv(args), state, ShowLog(log_path))
+    from engine.perform.session import PerformSession
+    from engine.venue.show import run_venue_show
+
+    record = args.record
+    if record and args.restart:  # each run of the show records to its own file
+        record = str(Path(record).with_name(f"{Path(record).stem}-{args.restart + 1}{Path(record).suffix}"))
+    control = None
+    if args.standby:  # warm, then wait for the supervisor's word (engine.perform.supervisor)
+        from engine.perform.supervisor import stand_by
+
+        control = stand_by(venue, args.scene, ShowLog(log_path))
+    session = PerformSession(venue, state, log_path, resume=args.resume, control=control)
+    drawn = run_venue_show(venue, args.scene, args.source, args.seed, args.frames, args.seconds,
+                           vsync=not args.no_vsync, record=record, perform=session)
+    logging.getLogger("symphony").info("drew %d frames", drawn)
+    return 0
+
+
+def _perform_argv(args: argparse.Namespace) -> list[str]:
+    """The child's command line: the same options, spelled out."""
+    out = (["-v"] if args.verbose else []) + ["perform", str(Path(args.venue).resolve()),
+                                              "--state", str(Path(args.state).resolve())]
+    for flag, value in (("--scene", args.scene), ("--source", args.source), ("--seed", args.seed),
+                        ("--log", args.log and str(Path(args.log).resolve())),
+                        ("--record", args.record and str(Path(args.record).resolve())),
+                        ("--frames", args.frames), ("--seconds", args.seconds)):
+        if value is not None:
+            out += [flag, str(value)]
+    return out + (["--no-vsync"] if args.no_vsync else [])
 
 
 def cmd_record(args: argparse.Namespace) -> int:
@@ -305,8 +369,8 @@ def cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"render": cmd_render, "show": cmd_show, "record": cmd_record, "inspect": cmd_inspect,
-            "erase": cmd_erase, "list": cmd_list, "new": cmd_new}
+COMMANDS = {"render": cmd_render, "show": cmd_show, "perform": cmd_perform, "record": cmd_record,
+            "inspect": cmd_inspect, "erase": cmd_erase, "list": cmd_list, "new": cmd_new}
 
 
 def main(argv: list[str] | None = None) -> int:

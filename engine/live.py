@@ -17,6 +17,7 @@ from engine.hud import Hud
 from engine.outputs.image import save_png
 from engine.outputs.window import Window
 from engine.recording.recorder import Recorder
+from engine.recording.show_record import record_show
 from engine.reload import SceneReloader
 from engine.render import Renderer
 from engine.render.layouts import Layout, parse_layout
@@ -50,12 +51,15 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
         return run_venue_show(venue, scene_ref, source, seed, frames, seconds, screenshot, vsync, record,
                               pattern, size, on_frame)
     source, seed = source or "synthetic", seed or 0
+    layout_spec = layout if isinstance(layout, str) else getattr(layout, "name", "flat")
     layout = parse_layout(layout)  # a bad spec fails before the window opens
     scene = create_scene(scene_ref, seed=seed)
     reloader = SceneReloader(scene_ref, seed)
     window = Window(f"Symphony — {scene.title}", size, monitor, fullscreen, vsync)
     drawn = 0
     recorder: Recorder | None = None
+    streams = None
+    rollbacks = 0
     show: Show | None = None
     try:
         renderer = Renderer(window.ctx, window.framebuffer_size, layout=layout)
@@ -69,16 +73,24 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
             if record is not None:
                 recorder = Recorder(record, source)
                 recorder.mark(0.0, f"show start: {scene.title}")
-                show.taps.append(recorder.write)
+                streams = record_show(recorder, show, src, reloader.path, seed=seed, size=list(size),
+                                      layout=layout_spec, venue=None)
             start = last_title = time.perf_counter()
             frame_ms = 0.0
             while not window.should_close:
                 t0 = time.perf_counter()
                 reloaded = reloader.poll(show)
-                show.advance()
+                frame = show.advance()
                 if reloaded:
                     reloader.after_frame(show)
                     renderer.prune(show.scene)
+                if reloader.watch(show):
+                    renderer.prune(show.scene)
+                if streams is not None:
+                    streams.tick(frame)
+                    if reloaded or reloader.rollbacks != rollbacks:
+                        streams.scene(frame.index + 1, frame.t, reloader.path, reloader.path.read_text())
+                    rollbacks = reloader.rollbacks
                 if t0 >= next_shader_check:
                     next_shader_check = t0 + 0.25
                     shader_errors = renderer.reload_shaders()
@@ -159,20 +171,22 @@ class LiveState:
 
 
 def _operator_errors(show: Show, reloader: SceneReloader, shader_errors: list[str]) -> list[str]:
-    """What the operator must see: a failed reload, shader errors, recent runtime errors."""
+    """What the operator must see: a failed reload, shader errors, runtime errors while they
+    last (cleared on the first clean frame)."""
     out = [reloader.error] if reloader.error else []
     out += [e.splitlines()[0] + (" " + e.splitlines()[1] if len(e.splitlines()) > 1 else "")
             for e in shader_errors]
-    recent = [e for e in show.errors if show.last_frame and show.last_frame.index - e.frame < 90]
-    if recent:
-        out.append(f"{recent[-1].message} (errors so far: {show.error_count})")
+    if show.failing:
+        out.append(f"{show.errors[-1].message} (errors so far: {show.error_count})")
     return out
 
 
 def _status(show: Show, frame_ms: float) -> str:
     f = show.last_frame
     fps = 1000.0 / frame_ms if frame_ms > 0 else 0.0
-    people = f"{f.group.count} present, sync {f.group.synchrony:.2f}" if f else "no data"
+    stale = f.group.count - f.group.present if f else 0
+    people = (f"{f.group.present} present" + (f", {stale} stale" if stale else "")
+              + f", sync {f.group.synchrony:.2f}") if f else "no data"
     return f"{show.scene.title} | {frame_ms:.1f} ms ({fps:.0f} fps) | {people} | H: hide"
 
 

@@ -73,6 +73,14 @@ class SceneReloader:
         self.error: str | None = None  # the last reload error, until a good save
         self.reloads = 0
         self._previous: Scene | None = None  # the last good scene while a new one is on probation
+        self._clean: Scene | None = None  # the version before the current one, which ran clean
+        self.failing = 0  # frames in a row whose update raised
+        self.rollbacks = 0
+
+    def retarget(self, ref: str) -> None:
+        """Watch another scene file (a cue changed the scene); its versions start afresh."""
+        self.ref, self.path = ref, resolve_scene_path(ref)
+        self._mtime, self._previous, self._clean, self.failing, self.error = self._stat(), None, None, 0, None
 
     def _stat(self) -> int:
         try:
@@ -116,7 +124,22 @@ class SceneReloader:
             self._fail(f"{message} — kept the previous version")
         else:
             self.error = None
+            self._clean = self._previous
         self._previous = None
+
+    def watch(self, show, limit: int = 30) -> bool:
+        """After every frame: a version that passed probation but then fails `limit` frames in
+        a row is rolled back to the last version that ran clean (True when it is)."""
+        self.failing = self.failing + 1 if show.update_failed else 0
+        if self.failing < limit or self._clean is None or self._previous is not None:
+            return False
+        message = show.errors[-1].message if show.errors else "update failed"
+        carry_state(show.scene, self._clean)
+        show.scene, self._clean, self.failing = self._clean, None, 0
+        self.rollbacks += 1
+        self._fail(f"{message} — {limit} frames failed in a row: rolled back to the last version "
+                   "that ran clean")
+        return True
 
     def _fail(self, message: str) -> bool:
         self.error = f"{self.path.name}: {message}" if self.path.name not in message else message

@@ -21,6 +21,8 @@ from engine.sources import Source
 
 log = logging.getLogger("symphony")
 
+MAX_STEP = 0.05  # the solver's largest step: a slow frame (below 20 fps) takes several
+
 
 @dataclass
 class ShowError:
@@ -41,6 +43,8 @@ class Show:
         self.error_count = 0
         self.last_frame: Frame | None = None
         self.update_failed = False
+        self.clean_frames = 0  # frames in a row without any error: the operator's errors clear
+        self._errors_at_start = 0
         self._glitch_total = 0
         self._glitch = 0.0
         # taps see each frame's raw chunks and events before signals do (e.g. a Recorder's write)
@@ -55,6 +59,12 @@ class Show:
             self.report(stage, index, exc)
             return None
 
+    @property
+    def failing(self) -> bool:
+        """Errors in this frame (its advance, render or outputs): what the operator sees of
+        them clears on the first good frame."""
+        return self.error_count > self._errors_at_start
+
     def report(self, stage: str, index: int, exc: BaseException) -> None:
         """Count, log (once per distinct message in a row) and keep an error for the operator."""
         self.error_count += 1
@@ -64,6 +74,9 @@ class Show:
         self.errors.append(ShowError(stage, msg, index))
 
     def advance(self) -> Frame:
+        # the previous frame (advance, render, outputs) was clean if it reported nothing
+        self.clean_frames = self.clean_frames + 1 if self.error_count == self._errors_at_start else 0
+        self._errors_at_start = self.error_count
         tick = self.clock.tick()
         polled = self._guard("source", tick.index, self.source.poll, tick.t)
         chunks, events = polled if polled is not None else ([], [])
@@ -78,7 +91,9 @@ class Show:
         errors_before = self.error_count
         self._guard("scene.update", tick.index, self.scene.update, frame)
         self.update_failed = self.error_count != errors_before
-        self._guard("solver", tick.index, self.scene.step, tick.dt)
+        steps = max(1, math.ceil(tick.dt / MAX_STEP - 1e-9))
+        for _ in range(steps):
+            self._guard("solver", tick.index, self.scene.step, tick.dt / steps)
         self.last_frame = frame
         return frame
 
@@ -86,7 +101,9 @@ class Show:
         """Bad input never stops the show, but scenes may show it: rejections since the last
         frame, and a smooth envelope of them."""
         rejects = getattr(self.source, "rejects", None)
-        total = (rejects.rejected if rejects is not None else 0) + sum(self.signals.rejected.values())
+        # `glitches`: bad data, not messages meant for another port (control on the data port)
+        total = (getattr(rejects, "glitches", rejects.rejected) if rejects is not None else 0) + sum(
+            self.signals.rejected.values())
         frame.glitches = max(total - self._glitch_total, 0)
         self._glitch_total = total
         self._glitch = self._glitch * math.exp(-frame.dt / 0.5) + min(frame.glitches / 8.0, 1.0)

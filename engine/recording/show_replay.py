@@ -19,6 +19,8 @@ import numpy as np
 
 from engine.clock import Tick
 from engine.data import Chunk, Event
+from engine.perform.dim import dim_into
+from engine.perform.state import operator_state
 from engine.recording.show_streams import ACTIONS, CHUNKS, SCENES, TICKS
 from engine.sources.base import Source, SourceError
 
@@ -196,16 +198,27 @@ def replay_frames(rec: ShowRecording, scene_ref: str, seed: int, size: tuple[int
         ctx = headless_context()
         try:
             renderer = Renderer(ctx, size, layout=parse_layout(layout))
+            last = None
+            freezes = any(a.get("kind") == "freeze" for acts in rec.actions.values() for a in acts)
             for i in range(end):
                 if i and swaps.apply(show, i):
                     renderer.prune(show.scene)
                 apply_actions(show, rec.actions.get(i, ()))
+                op = operator_state(show)
+                op.advance(show.last_frame.dt if show.last_frame else 0.0, show.scene)
                 show.advance()
                 if swaps.rollback(show, i):
                     renderer.prune(show.scene)
-                if i >= start:
-                    renderer.render(show.scene, flip_y=True)
-                    yield renderer.read_into(next_buffer())
+                if i >= start or freezes:
+                    if op.freeze and last is not None:  # the outputs kept the frozen image
+                        buffer = next_buffer()
+                        buffer[...] = last
+                    else:
+                        renderer.render(show.scene, flip_y=True)
+                        buffer = renderer.read_into(next_buffer())
+                        last = buffer.copy() if freezes else None
+                    if i >= start:
+                        yield dim_into(buffer, op.gain)
         finally:
             ctx.release()
 
@@ -256,12 +269,22 @@ class _SceneSwaps:
 
 
 def apply_actions(show, actions) -> None:
-    """Operator actions as the live show applied them before this frame."""
+    """Operator actions as the live show applied them before this frame (engine.perform:
+    parameters, cues' parameter glides, blackout, fade, master and freeze at the output stage;
+    a cue's scene change arrives through the show/scenes stream)."""
     for action in actions:
         kind = action.get("kind")
+        op = operator_state(show)
         if kind == "param":
             state = show.scene.param_state(action["name"])
             spec = type(show.scene).params()[action["name"]]
+            op.glides.pop(action["name"], None)
             state.target = spec.clamp(float(action["value"]))
+        elif kind == "cue":
+            op.glide(show.scene, action.get("params") or {}, float(action.get("fade", 0.0)))
+        elif op.apply(kind, action):
+            pass
+        elif kind in ("failover", "panic"):
+            pass  # the data each frame consumed is recorded; panic's blackout is its own action
         else:
             log.warning("replay: unknown operator action %r ignored", kind)

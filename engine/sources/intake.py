@@ -40,6 +40,7 @@ from engine.data import CHANNELS, Chunk, valid_participant_id
 log = logging.getLogger("symphony.sources")
 
 NOT_REJECTIONS = frozenset({"clamped", "late"})
+NOT_GLITCHES = frozenset({"bad_address"})  # e.g. control messages sent to the data port
 RANGE_MARGIN = 0.10
 
 
@@ -91,6 +92,11 @@ class Rejects:
     @property
     def rejected(self) -> int:
         return sum(n for k, n in self.counts.items() if k not in NOT_REJECTIONS)
+
+    @property
+    def glitches(self) -> int:
+        """Rejections that are bad data (they drive frame.glitch): not stray addresses."""
+        return sum(n for k, n in self.counts.items() if k not in NOT_REJECTIONS | NOT_GLITCHES)
 
 
 class _Stream:

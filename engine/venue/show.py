@@ -25,6 +25,7 @@ from engine.outputs.image import save_png
 from engine.outputs.mapped import PATTERNS, Output, ViewImage
 from engine.outputs.window import init_glfw, monitors
 from engine.recording.recorder import Recorder
+from engine.recording.show_record import record_show
 from engine.reload import SceneReloader
 from engine.runtime import Show
 from engine.scene import create_scene
@@ -86,9 +87,12 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
                    record: str | Path | None = None, pattern: str | None = None,
                    default_size: tuple[int, int] = (1280, 720),
                    on_frame: Callable[[VenueState], bool | None] | None = None,
-                   companions: Callable[[Stage], list[Companion]] | None = None) -> int:
+                   companions: Callable[[Stage], list[Companion]] | None = None,
+                   perform=None) -> int:
     """Run until Esc, a window closes, or the frame/seconds limit; returns frames drawn.
-    `screenshot` is a folder: each output's last frame is saved there as `<name>.png`."""
+    `screenshot` is a folder: each output's last frame is saved there as `<name>.png`.
+    `perform` (engine.perform.session.PerformSession) adds the operator's console, keys,
+    OSC control, cues, failover and state file at fixed points of the frame."""
     venue = venue if isinstance(venue, Venue) else load_venue(venue)
     scene_ref = scene_ref or venue.scene
     if not scene_ref:
@@ -116,6 +120,7 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
             # divide the frame rate by the number of outputs
             outputs.append(Output(spec, handles[home], stage.handle, default_size, vsync and not outputs))
         extra = companions(stage) if companions is not None else []
+        extra += perform.companions(stage) if perform is not None else []
         calibrator = Calibrator(venue, outputs)
         hotplug = Hotplug(outputs)
         flags = {"pattern": current_pattern}
@@ -123,9 +128,13 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
         def on_key(output: Output, key: int, mods: int) -> None:
             if calibrator.key(output, key, mods):
                 return
-            if key == glfw.KEY_ESCAPE:
+            if key == glfw.KEY_C and perform is not None:  # calibration stays on the outputs
+                calibrator.toggle()
+            elif perform is not None and perform.key(key):
+                return
+            elif key == glfw.KEY_ESCAPE:
                 glfw.set_window_should_close(output.handle, True)
-            elif key == glfw.KEY_F and output.monitor is not None:
+            elif key == glfw.KEY_F and output is not None and output.monitor is not None:
                 output.toggle_fullscreen()
             elif key == glfw.KEY_C:
                 calibrator.toggle()
@@ -136,29 +145,49 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
         for o in outputs:
             o.on_key, o.on_mouse = on_key, calibrator.mouse
         last_errors: list[str] = []
-        with open_source(source, seed=seed) as src:
+        if perform is not None and perform.console is not None:
+            perform.console.on_key = on_key
+        streams = None
+        rollbacks = 0
+        views: dict[str, ViewImage] = {}
+        with open_source(source, seed=seed) as live_src:
+            src = perform.wrap_source(live_src, seed) if perform is not None else live_src
             show = Show(scene, src, RealtimeClock(), live=True)
             if record is not None:
                 recorder = Recorder(record, source)
                 recorder.mark(0.0, f"show start: {scene.title} on {venue.label}")
-                show.taps.append(recorder.write)
+                streams = record_show(recorder, show, src, reloader.path, seed=seed, size=list(default_size),
+                                      layout=venue.outputs[0].layout, venue=venue.label)
+            if perform is not None:
+                perform.start(show, reloader, seed, streams)
             start = time.perf_counter()
             next_shader_check = 0.0
             shader_errors: list[str] = []
-            while not any(w.should_close for w in (*outputs, *extra)):
+            while not any(w.should_close for w in (*outputs, *extra)) and not (
+                    perform is not None and perform.quit_requested):
                 t0 = time.perf_counter()
                 reloaded = reloader.poll(show)
-                show.advance()
+                if perform is not None:
+                    perform.before_frame()  # OSC actions, cue dips and glides, blackout fade
+                frame = show.advance()
                 if reloaded:
                     reloader.after_frame(show)
                     stage.renderer.prune(show.scene)
+                if reloader.watch(show):
+                    stage.renderer.prune(show.scene)
+                if streams is not None:
+                    streams.tick(frame)
+                    if reloaded or reloader.rollbacks != rollbacks:
+                        streams.scene(frame.index + 1, frame.t, reloader.path, reloader.path.read_text())
+                    rollbacks = reloader.rollbacks
                 if t0 >= next_shader_check:
                     next_shader_check = t0 + 0.25
                     shader_errors = stage.renderer.reload_shaders()
                     for o in outputs:  # output_map.glsl too, edited live like every shader
                         shader_errors += o.mapping.shaders.reload_changed()
-                views = {}
-                if flags["pattern"] == 0:
+                if perform is not None and perform.frozen and flags["pattern"] == 0 and views:
+                    pass  # freeze: the outputs keep showing the last views (the show runs on)
+                elif flags["pattern"] == 0:
                     try:
                         views = stage.render(show.scene, outputs)
                     except Exception as exc:  # noqa: BLE001 - keep the show alive
@@ -172,6 +201,8 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
                 for o in outputs:
                     try:
                         o.draw(views.get(o.name), flags["pattern"])
+                        if perform is not None:
+                            perform.after_output(o)  # master and blackout, on outputs only
                         if calibrator.active and o is calibrator.output:
                             o.draw_handles(calibrator.handles(), calibrator.point)
                             o.draw_hud(calibrator.status(), errors)
@@ -184,6 +215,8 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
                                    PATTERNS[flags["pattern"]], views)
                 for window in extra:
                     window.draw(state)
+                if perform is not None:
+                    perform.after_frame(frame.index, outputs)
                 if on_frame is not None and on_frame(state):
                     last = True
                 if last and screenshot is not None:
@@ -201,6 +234,8 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
                 log.info("output '%s': %d dropped frames (monitor refreshes without a new frame) "
                          "over %d frames", o.name, o.dropped, o.frames)
     finally:
+        if perform is not None:
+            perform.close()
         if recorder is not None:
             recorder.mark(show.last_frame.t if show and show.last_frame else 0.0, "show stop")
             recorder.close()
@@ -229,7 +264,6 @@ def save_screenshots(outputs: list[Output], folder: Path, single: bool = False) 
 def _errors(show: Show, reloader: SceneReloader, shader_errors: list[str], hotplug: Hotplug) -> list[str]:
     out = [reloader.error] if reloader.error else []
     out += [e.splitlines()[0] for e in shader_errors]
-    recent = [e for e in show.errors if show.last_frame and show.last_frame.index - e.frame < 90]
-    if recent:
-        out.append(f"{recent[-1].message} (errors so far: {show.error_count})")
+    if show.failing:  # cleared on the first clean frame
+        out.append(f"{show.errors[-1].message} (errors so far: {show.error_count})")
     return out + hotplug.events[-2:]
