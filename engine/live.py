@@ -17,7 +17,7 @@ from engine.hud import Hud
 from engine.outputs.image import save_png
 from engine.outputs.window import Window
 from engine.recording.recorder import Recorder
-from engine.recording.show_record import record_show
+from engine.recording.show_record import next_frame, record_show
 from engine.reload import SceneReloader
 from engine.render import Renderer
 from engine.render.layouts import Layout, parse_layout
@@ -59,7 +59,6 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
     drawn = 0
     recorder: Recorder | None = None
     streams = None
-    rollbacks = 0
     show: Show | None = None
     try:
         renderer = Renderer(window.ctx, window.framebuffer_size, layout=layout)
@@ -80,17 +79,23 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
             while not window.should_close:
                 t0 = time.perf_counter()
                 reloaded = reloader.poll(show)
+                if reloaded and streams is not None:  # the code that runs from this frame on
+                    streams.scene(*next_frame(show),
+                                  reloader.path, reloader.code)
                 frame = show.advance()
                 if reloaded:
+                    on_probation = show.scene
                     reloader.after_frame(show)
-                    renderer.prune(show.scene)
+                    if show.scene is not on_probation:
+                        renderer.prune(show.scene)
+                        if streams is not None:
+                            streams.rollback(frame.index, frame.t, "probation")
                 if reloader.watch(show):
                     renderer.prune(show.scene)
+                    if streams is not None:
+                        streams.rollback(frame.index, frame.t, "watch")
                 if streams is not None:
                     streams.tick(frame)
-                    if reloaded or reloader.rollbacks != rollbacks:
-                        streams.scene(frame.index + 1, frame.t, reloader.path, reloader.path.read_text())
-                    rollbacks = reloader.rollbacks
                 if t0 >= next_shader_check:
                     next_shader_check = t0 + 0.25
                     shader_errors = renderer.reload_shaders()

@@ -76,6 +76,7 @@ class SceneReloader:
         self._clean: Scene | None = None  # the version before the current one, which ran clean
         self.failing = 0  # frames in a row whose update raised
         self.rollbacks = 0
+        self.code = ""  # the source of the last version loaded
 
     def retarget(self, ref: str) -> None:
         """Watch another scene file (a cue changed the scene); its versions start afresh."""
@@ -100,6 +101,7 @@ class SceneReloader:
         self._mtime = mtime
         old = show.scene
         try:
+            self.code = self.path.read_text(encoding="utf-8")  # what a show recording keeps
             cls = load_scene_class(str(self.path))
             new = cls(seed=self.seed)
             new.setup()

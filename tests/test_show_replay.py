@@ -181,7 +181,7 @@ def test_scene_reloads_and_a_rollback_replay_as_they_ran(tmp_path):
         ctx.release()
     assert reloader.reloads == 2 and "kept the previous version" in (reloader.error or "")
     replay = load_show(path)
-    assert sorted(replay.scenes) == [0, 12, 24] and replay.scenes[24][1] == {"rollback": True}
+    assert sorted(replay.scenes) == [0, 12, 24] and replay.scenes[24][1] == {"rollback": "probation"}
     frames = iter(np.empty((len(drawn), SIZE[1], SIZE[0], 4), np.uint8))
     got = list(replay_frames(replay, "tests/scenes/trail_pulse.py", 0, SIZE, None, lambda: next(frames)))
     for i, (a, b) in enumerate(zip(got, drawn, strict=True)):

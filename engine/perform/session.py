@@ -83,7 +83,7 @@ class PerformSession:
         def on_scene(path: Path) -> None:
             if streams is not None:
                 f = show.last_frame
-                streams.scene(f.index + 1 if f else 0, f.t if f else 0.0, path, path.read_text())
+                streams.scene(f.index + 1 if f else 0, f.t if f else 0.0, path, path.read_text(), how="cue")
 
         self.scenes = SceneSwitcher(show, reloader, seed, safe, on_scene)
         self.dispatcher = Dispatcher(self.config, show, self.showlog, self.scenes)

@@ -16,3 +16,10 @@ def record_show(recorder: Recorder, show, source, scene_path: Path, **meta) -> S
     streams.scene(0, 0.0, scene_path, Path(scene_path).read_text())
     show.taps.append(streams.write)
     return streams
+
+
+def next_frame(show) -> tuple[int, float]:
+    """The index of the frame the show advances next, and the time it last drew: what a swap or
+    an action made between frames is recorded with."""
+    f = show.last_frame
+    return (f.index + 1, float(f.t)) if f is not None else (0, 0.0)

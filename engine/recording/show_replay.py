@@ -224,13 +224,15 @@ def replay_frames(rec: ShowRecording, scene_ref: str, seed: int, size: tuple[int
 
 
 class _SceneSwaps:
-    """The live show's scene reloads and rollbacks, replayed at the frames they happened: a
-    reload runs the recorded code and inherits the running scene's state as the live reload
-    did; a rollback brings back the very scene object (and state) that ran before it."""
+    """The live show's scene swaps, replayed at the frames they happened, with the live
+    reloader's bookkeeping (engine.reload): a reload runs the recorded code and inherits the
+    running scene's state; a cue's scene warms up off screen as the cue did; a rollback brings
+    back the very scene object that ran before (on probation) or the last clean version."""
 
     def __init__(self, rec: ShowRecording, folder: Path, seed: int) -> None:
         self.rec, self.folder, self.seed = rec, folder, seed
-        self._before: list = []
+        self.previous = self.clean = None
+        self._probation = False
 
     def _load(self, frame: int, doc: dict):
         from engine.scene import load_scene_class
@@ -246,26 +248,45 @@ class _SceneSwaps:
         return self._load(0, docs[-1]) if docs else None
 
     def apply(self, show, frame: int) -> bool:
+        """Before frame `frame` advances: the swaps recorded for it."""
         from engine.reload import carry_state
 
         swapped = False
         for doc in self.rec.scenes.get(frame, ()):
-            if doc.get("rollback"):
+            if "code" not in doc:
                 continue
             new = self._load(frame, doc)
-            carry_state(show.scene, new)
-            self._before.append(show.scene)
-            del self._before[:-1]  # the live reloader keeps one last good scene
+            if doc.get("how") == "cue":
+                from engine.perform.cues import WARM_UP
+
+                for _ in range(int(WARM_UP * 30)):
+                    new.step(1.0 / 30.0)
+                new.time = show.scene.time
+                self.previous = self.clean = None
+                self._probation = False
+            else:
+                carry_state(show.scene, new)
+                self.previous, self._probation = show.scene, True
             show.scene = new
             swapped = True
         return swapped
 
     def rollback(self, show, frame: int) -> bool:
-        """After frame `frame` advanced: bring back the scene from before the last reload."""
-        if self._before and any(d.get("rollback") for d in self.rec.scenes.get(frame, ())):
-            show.scene = self._before.pop()
-            return True
-        return False
+        """After frame `frame` advanced: end a probation, or roll back as the live show did."""
+        from engine.reload import carry_state
+
+        whys = [d["rollback"] for d in self.rec.scenes.get(frame, ()) if d.get("rollback")]
+        swapped = False
+        if self._probation:
+            if "probation" in whys or True in whys:
+                show.scene, swapped = self.previous, True
+            else:
+                self.clean = self.previous
+            self.previous, self._probation = None, False
+        if "watch" in whys and self.clean is not None:
+            carry_state(show.scene, self.clean)
+            show.scene, self.clean, swapped = self.clean, None, True
+        return swapped
 
 
 def apply_actions(show, actions) -> None:

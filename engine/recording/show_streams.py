@@ -84,15 +84,17 @@ class ShowStreams:
         doc = {"frame": int(frame), "kind": kind, **payload}
         self.recorder.writer.strings(self._actions, [float(t)], [json.dumps(doc, default=_plain)])
 
-    def scene(self, frame: int, t: float, path: str | Path, code: str) -> None:
-        """A scene loaded (or reloaded) before frame `frame`, with the code that ran."""
-        doc = {"frame": int(frame), "file": Path(path).name, "code": code}
+    def scene(self, frame: int, t: float, path: str | Path, code: str, how: str = "reload") -> None:
+        """A scene loaded before frame `frame`, with the code that ran: `how` is "reload" (a
+        live edit: state carried over) or "cue" (a cue's scene, warmed up off screen)."""
+        doc = {"frame": int(frame), "file": Path(path).name, "code": code, "how": how}
         self.recorder.writer.strings(self._scenes, [float(t)], [json.dumps(doc)])
 
-    def rollback(self, frame: int, t: float) -> None:
-        """Frame `frame` (a freshly reloaded scene's first) failed its update: the scene that
-        ran before the reload came back, with its state, before that frame was drawn."""
-        doc = {"frame": int(frame), "rollback": True}
+    def rollback(self, frame: int, t: float, why: str = "probation") -> None:
+        """After frame `frame` advanced, before it was drawn, an earlier version came back:
+        "probation" (a reloaded scene's first update failed: the scene from before the swap)
+        or "watch" (a version failed frames in a row: the last clean one, with its state)."""
+        doc = {"frame": int(frame), "rollback": why}
         self.recorder.writer.strings(self._scenes, [float(t)], [json.dumps(doc)])
 
 

@@ -25,7 +25,7 @@ from engine.outputs.image import save_png
 from engine.outputs.mapped import PATTERNS, Output, ViewImage
 from engine.outputs.window import init_glfw, monitors
 from engine.recording.recorder import Recorder
-from engine.recording.show_record import record_show
+from engine.recording.show_record import next_frame, record_show
 from engine.reload import SceneReloader
 from engine.runtime import Show
 from engine.scene import create_scene
@@ -148,7 +148,6 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
         if perform is not None and perform.console is not None:
             perform.console.on_key = on_key
         streams = None
-        rollbacks = 0
         views: dict[str, ViewImage] = {}
         with open_source(source, seed=seed) as live_src:
             src = perform.wrap_source(live_src, seed) if perform is not None else live_src
@@ -167,19 +166,25 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
                     perform is not None and perform.quit_requested):
                 t0 = time.perf_counter()
                 reloaded = reloader.poll(show)
+                if reloaded and streams is not None:  # the code that runs from this frame on
+                    streams.scene(*next_frame(show),
+                                  reloader.path, reloader.code)
                 if perform is not None:
                     perform.before_frame()  # OSC actions, cue dips and glides, blackout fade
                 frame = show.advance()
                 if reloaded:
+                    on_probation = show.scene
                     reloader.after_frame(show)
-                    stage.renderer.prune(show.scene)
+                    if show.scene is not on_probation:
+                        stage.renderer.prune(show.scene)
+                        if streams is not None:
+                            streams.rollback(frame.index, frame.t, "probation")
                 if reloader.watch(show):
                     stage.renderer.prune(show.scene)
+                    if streams is not None:
+                        streams.rollback(frame.index, frame.t, "watch")
                 if streams is not None:
                     streams.tick(frame)
-                    if reloaded or reloader.rollbacks != rollbacks:
-                        streams.scene(frame.index + 1, frame.t, reloader.path, reloader.path.read_text())
-                    rollbacks = reloader.rollbacks
                 if t0 >= next_shader_check:
                     next_shader_check = t0 + 0.25
                     shader_errors = stage.renderer.reload_shaders()
