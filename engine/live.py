@@ -34,7 +34,8 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
              vsync: bool = True, record: str | Path | None = None,
              layout: str | Layout | None = None,
              on_frame: Callable[[LiveState], bool | None] | None = None,
-             venue: str | Path | Venue | None = None, pattern: str | None = None) -> int:
+             venue: str | Path | Venue | None = None, pattern: str | None = None,
+             publish: str | None = None) -> int:
     """Run until Esc, the window closes, or the frame/seconds limit; returns frames drawn.
 
     `on_frame(state)` runs after each frame is drawn (before it is shown): scripts and tests
@@ -45,6 +46,8 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
     if venue is not None or pattern is not None:
         from engine.venue.show import run_venue_show
 
+        if publish:
+            log.warning("--publish is not yet supported with --venue; features are not published")
         if venue is None:
             venue = default_venue(size, monitor, fullscreen, layout if isinstance(layout, str) else "flat")
         return run_venue_show(venue, scene_ref, source, seed, frames, seconds, screenshot, vsync, record,
@@ -57,6 +60,7 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
     drawn = 0
     recorder: Recorder | None = None
     show: Show | None = None
+    publisher = None
     try:
         renderer = Renderer(window.ctx, window.framebuffer_size, layout=layout)
         hud = Hud(window.ctx, renderer.shaders)
@@ -66,6 +70,11 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
         next_shader_check = 0.0
         with open_source(source, seed=seed) as src:
             show = Show(scene, src, RealtimeClock(), live=True)
+            if publish:
+                from engine.network.publisher import FeaturePublisher
+
+                publisher = FeaturePublisher(publish)
+                show.observers.append(publisher.offer)
             if record is not None:
                 recorder = Recorder(record, source)
                 recorder.mark(0.0, f"show start: {scene.title}")
@@ -110,6 +119,8 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
                 if last:
                     break
     finally:
+        if publisher is not None:
+            publisher.close()
         if recorder is not None:
             recorder.mark(show.last_frame.t if show and show.last_frame else 0.0, "show stop")
             recorder.close()

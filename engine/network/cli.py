@@ -1,0 +1,68 @@
+"""Command-line parts of the network: `symphony relay` and `symphony network init|up`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parsers(sub, positive_float, positive_int) -> None:
+    relay = sub.add_parser("relay", help="publish an Alcove's features to the network (no display)")
+    relay.add_argument("--source", default="synthetic", metavar="SRC", help="data source spec")
+    relay.add_argument("--publish", required=True, metavar="URL",
+                       help="the Alcove's publish URL (DIR/<alcove>/publish.url, or @FILE to read it)")
+    relay.add_argument("--rate", type=positive_float, default=10.0, help="messages per second (default 10)")
+    relay.add_argument("--seconds", type=positive_float, help="stop after S seconds (default: Ctrl-C)")
+    relay.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+    network = sub.add_parser("network", help="set up and run an Oral Wellness Network of brokers")
+    nsub = network.add_subparsers(dest="network_command", required=True, metavar="ACTION")
+    init = nsub.add_parser("init", help="write Mosquitto configs, certificates and passwords")
+    init.add_argument("folder", type=Path, help="a new folder for the network")
+    init.add_argument("--alcoves", required=True, metavar="a1,a2,...", help="Alcove ids, comma-separated")
+    init.add_argument("--hub-port", type=positive_int, default=8883, help="the hub's TLS port (default 8883)")
+    init.add_argument("--hub-host", default="127.0.0.1",
+                      help="name or address the Alcoves dial (on the hub's certificate; default 127.0.0.1)")
+    init.add_argument("--hub-bind", default="127.0.0.1",
+                      help="address the hub listens on (default 127.0.0.1; 0.0.0.0 for other machines)")
+    init.add_argument("--local-port", type=positive_int, default=1884,
+                      help="Alcove i's own broker listens on 127.0.0.1:PORT+i (default 1884)")
+    up = nsub.add_parser("up", help="start every broker of a network folder here; Ctrl-C stops them")
+    up.add_argument("folder", type=Path, help="the network folder")
+    up.add_argument("--seconds", type=positive_float, help="stop after S seconds")
+
+
+def read_url(text: str) -> str:
+    """A URL, or @FILE holding one (keeps passwords out of shell history)."""
+    return Path(text[1:]).read_text().strip() if text.startswith("@") else text
+
+
+def cmd_relay(args: argparse.Namespace) -> int:
+    from engine.network.publisher import run_relay
+
+    sent = run_relay(args.source, read_url(args.publish), args.rate, args.seconds, args.seed)
+    print(f"relay: published {sent} feature messages", file=sys.stderr)
+    return 0
+
+
+def cmd_network(args: argparse.Namespace) -> int:
+    from engine.network.setup import NetworkError, Plan, init_network
+    from engine.network.up import BrokerStartError, run_network
+
+    try:
+        if args.network_command == "init":
+            alcoves = [a.strip() for a in args.alcoves.split(",") if a.strip()]
+            configs = init_network(Plan(args.folder, alcoves, args.hub_host, args.hub_bind, args.hub_port,
+                                        args.local_port))
+            for name, conf in configs.items():
+                print(f"{name}: mosquitto -c {conf}", file=sys.stderr)
+            print(f"read the city with --source @{args.folder / 'hub' / 'read.url'}; each Alcove publishes "
+                  f"to @{args.folder}/<alcove>/publish.url", file=sys.stderr)
+            return 0
+        run_network(args.folder, args.seconds)
+        return 0
+    except (NetworkError, BrokerStartError) as exc:
+        from engine.cli import CliError
+
+        raise CliError(str(exc)) from None
