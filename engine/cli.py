@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     render = sub.add_parser("render", help="render headless to video (.mp4 .mov .mkv) or PNG frames")
     common(render, "1280x720")
-    render.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help="video file")
+    render.add_argument("-o", "--output", metavar="OUT.mp4", help="video file (not needed by a --lead)")
     render.add_argument("--seconds", type=positive_float,
                         help="length (default 10, or to the end of a replayed recording)")
     render.add_argument("--from", dest="start", type=float, default=0.0, metavar="S",
@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--workers", type=positive_int, metavar="N",
                         help="render on a local Dask cluster of N processes (frames equal a serial render)")
     render.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="render on a running Dask cluster")
+    from engine.network.cli import add_node_options
+
+    add_node_options(render)
 
     show = sub.add_parser("show", help="show live in a window or full screen")
     common(show, "1280x720")
@@ -167,6 +170,12 @@ def _check_writable_folder(path: Path) -> None:
 def cmd_render(args: argparse.Namespace) -> int:
     from engine.offline import render_video
 
+    if args.lead or args.follow:
+        from engine.network.cli import cmd_node_render
+
+        return cmd_node_render(args)
+    if not args.output:
+        raise CliError("give -o OUT.mp4")
     out = Path(args.output)
     _check_writable(out)
     if args.start < 0:

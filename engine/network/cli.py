@@ -66,3 +66,62 @@ def cmd_network(args: argparse.Namespace) -> int:
         from engine.cli import CliError
 
         raise CliError(str(exc)) from None
+
+
+def add_node_options(p: argparse.ArgumentParser) -> None:
+    """Frame-locked render nodes (engine/network/nodes.py) on `render` and `show`."""
+    g = p.add_argument_group("render nodes (one show across machines, frame-locked)")
+    g.add_argument("--lead", metavar="URL", help="lead the nodes through this broker (mqtt://HOST:PORT[/BASE])")
+    g.add_argument("--follow", metavar="URL", help="follow the lead through this broker")
+    g.add_argument("--followers", type=int, default=1, metavar="N", help="lead: followers to wait for")
+    g.add_argument("--node", metavar="NAME", help="follower: this node's name (default: its region)")
+    g.add_argument("--canvas", metavar="W,H", help="the venue canvas all nodes share (default: --size)")
+    g.add_argument("--region", metavar="X,Y,W,H", help="the part of the canvas this node draws")
+    g.add_argument("--node-timeout", type=float, default=2.0, metavar="S",
+                   help="lead: drop a follower silent for S seconds (default 2)")
+
+
+def _node_geometry(args: argparse.Namespace):
+    from engine.cli import CliError
+    from engine.network.node_render import parse_pair, parse_rect
+
+    try:
+        canvas = parse_pair(args.canvas) if args.canvas else tuple(args.size)
+        region = parse_rect(args.region) if args.region else None
+    except ValueError:
+        raise CliError("--canvas is W,H and --region X,Y,W,H (whole pixels)") from None
+    if region is not None:
+        x, y, w, h = region
+        if w < 16 or h < 16 or x < 0 or y < 0 or x + w > canvas[0] or y + h > canvas[1]:
+            raise CliError(f"--region {args.region} must lie inside the canvas {canvas[0]}x{canvas[1]} "
+                           "and be 16x16 at least")
+    return canvas, region
+
+
+def cmd_node_render(args: argparse.Namespace) -> int:
+    from engine.cli import CliError, _check_writable
+    from engine.network.node_render import run_follow_render, run_lead_render
+
+    if args.lead and args.follow:
+        raise CliError("a node leads or follows, not both")
+    canvas, region = _node_geometry(args)
+    seconds = args.seconds if args.seconds is not None else 10.0
+    if args.output:
+        _check_writable(Path(args.output))
+    if args.lead:
+        frames = max(1, round(seconds * args.fps))
+        stats = run_lead_render(args.scene, args.lead, args.followers, frames, args.fps, args.source,
+                                args.seed, canvas, region, args.output, args.node_timeout)
+        waits = sorted(stats.wait_ms) or [0.0]
+        print(f"lead: {stats.frames} frames in {stats.seconds:.1f} s with followers "
+              f"{', '.join(stats.followers) or 'none'}; wait for nodes p50 {waits[len(waits) // 2]:.1f} ms, "
+              f"max {waits[-1]:.1f} ms", file=sys.stderr)
+        for node, frame in stats.dropped:
+            print(f"lead: follower {node} dropped at frame {frame}", file=sys.stderr)
+        return 0
+    if not args.output:
+        raise CliError("a follower needs -o OUT (its part of the show)")
+    node = args.node or ("x".join(map(str, region)) if region else "full")
+    drawn = run_follow_render(args.scene, args.follow, node, args.output, canvas, region, args.fps, args.seed)
+    print(f"node {node}: drew {drawn} frames", file=sys.stderr)
+    return 0
