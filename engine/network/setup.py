@@ -145,3 +145,10 @@ def _own(root: Path) -> None:
         if path.parent.name == "ca" and path.name == "ca.key":
             continue
         os.chown(path, user.pw_uid, user.pw_gid)
+    closed = [p for p in root.parents if not p.stat().st_mode & 0o001]
+    if closed:
+        import logging
+
+        logging.getLogger("symphony").warning(
+            "the mosquitto user cannot enter %s: run the brokers as another user or pick a folder "
+            "outside it", closed[0])

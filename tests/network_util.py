@@ -1,0 +1,73 @@
+"""Helpers for the network tests: free ports, a reader at the hub, waiting."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import time
+
+import pytest
+
+from engine.network.client import connect, make_client, parse_url
+
+
+def need_mosquitto() -> None:
+    import os
+
+    if shutil.which("mosquitto") is None and not os.path.exists("/usr/sbin/mosquitto"):
+        if os.environ.get("CI"):
+            pytest.fail("mosquitto is not installed")
+        pytest.skip("mosquitto is not installed")
+
+
+def free_ports(count: int) -> int:
+    """A base port such that base .. base+count-1 are free on 127.0.0.1."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = s.getsockname()[1]
+        if base + count >= 65535:
+            continue
+        try:
+            for p in range(base, base + count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no run of free ports")
+
+
+class Reader:
+    """A subscriber: every (topic, payload) it receives, in order."""
+
+    def __init__(self, url: str, topic: str | None = None, client_id: str = "", clean: bool = True) -> None:
+        self.url = parse_url(url)
+        self.topic = topic or self.url.topic
+        self.got: list[tuple[str, bytes]] = []
+        self.refused: list[str] = []
+        self.subscribed = False
+        self.client = make_client(self.url, client_id=client_id, clean=clean)
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = lambda *_: setattr(self, "subscribed", True)
+        self.client.on_message = lambda _c, _u, m: self.got.append((m.topic, bytes(m.payload)))
+        connect(self.client, self.url)
+
+    def _on_connect(self, c, _u, _flags, reason, _props) -> None:
+        if reason.is_failure:
+            self.refused.append(str(reason))
+        else:
+            c.subscribe(self.topic, qos=1)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def wait_for(cond, timeout: float, step: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
