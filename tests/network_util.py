@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import shutil
 import socket
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
 from engine.network.client import connect, make_client, parse_url
+from tests.conftest import run_cli
 
 
 def need_mosquitto() -> None:
@@ -71,3 +74,17 @@ def wait_for(cond, timeout: float, step: float = 0.05) -> bool:
             return True
         time.sleep(step)
     return cond()
+
+
+def make_network() -> Path:
+    """`symphony network init` into a new folder, on free ports."""
+    need_mosquitto()
+    # not pytest's tmp_path: started as root, mosquitto drops to its own user, who must enter it
+    top = Path(tempfile.mkdtemp(prefix="symphony-owl-"))
+    top.chmod(0o755)
+    folder = top / "owl"
+    hub, local = free_ports(1), free_ports(2)
+    r = run_cli("network", "init", str(folder), "--alcoves", "a1,a2", "--hub-port", str(hub),
+                "--local-port", str(local))
+    assert r.returncode == 0, r.stderr
+    return folder

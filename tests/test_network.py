@@ -12,7 +12,6 @@ import signal
 import ssl
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,21 +25,7 @@ from engine.network.publisher import FeaturePublisher
 from engine.network.setup import NetworkError, Plan, init_network, password_line
 from engine.network.up import Network, wait_port
 from tests.conftest import ROOT, run_cli
-from tests.network_util import Reader, free_ports, need_mosquitto, wait_for
-
-
-def make_network() -> Path:
-    """`symphony network init` into a new folder, on free ports."""
-    need_mosquitto()
-    # not pytest's tmp_path: started as root, mosquitto drops to its own user, who must enter it
-    top = Path(tempfile.mkdtemp(prefix="symphony-owl-"))
-    top.chmod(0o755)
-    folder = top / "owl"
-    hub, local = free_ports(1), free_ports(2)
-    r = run_cli("network", "init", str(folder), "--alcoves", "a1,a2", "--hub-port", str(hub),
-                "--local-port", str(local))
-    assert r.returncode == 0, r.stderr
-    return folder
+from tests.network_util import Reader, make_network, wait_for
 
 
 @pytest.fixture(scope="module")
