@@ -121,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "from a venue file; --screenshot is then a folder: DIR/<output>.png")
     show.add_argument("--pattern", choices=("grid", "white", "ramp"),
                       help="show a calibration pattern through each output's mapping (key P cycles)")
+    show.add_argument("--output", dest="node", metavar="NAME", help="follower: this node's output name")
+    add_node_options(show)
     show.set_defaults(source=None, seed=None)  # a venue's [show] values apply unless given
 
     record = sub.add_parser("record", help="record a source to XDF (no window)")
@@ -200,6 +202,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from engine.live import run_show
 
+    if args.lead or args.follow:
+        from engine.network.cli import cmd_node_show
+
+        return cmd_node_show(args)
     if args.screenshot and args.venue:
         _check_writable_folder(Path(args.screenshot))
     elif args.screenshot:

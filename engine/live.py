@@ -35,7 +35,7 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
              layout: str | Layout | None = None,
              on_frame: Callable[[LiveState], bool | None] | None = None,
              venue: str | Path | Venue | None = None, pattern: str | None = None,
-             publish: str | None = None) -> int:
+             publish: str | None = None, on_start: Callable[[Show], None] | None = None) -> int:
     """Run until Esc, the window closes, or the frame/seconds limit; returns frames drawn.
 
     `on_frame(state)` runs after each frame is drawn (before it is shown): scripts and tests
@@ -75,6 +75,8 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
 
                 publisher = FeaturePublisher(publish)
                 show.observers.append(publisher.offer)
+            if on_start is not None:  # e.g. a render-node lead gathering its followers
+                on_start(show)
             if record is not None:
                 recorder = Recorder(record, source)
                 recorder.mark(0.0, f"show start: {scene.title}")

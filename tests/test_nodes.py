@@ -8,6 +8,7 @@ is dropped and reported; the other goes on to the end.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -104,3 +105,21 @@ def test_killed_follower_is_dropped_and_reported(lead_url, tmp_path):
     assert left.returncode == 0 and "drew 45 frames" in left_err, left_err
     match = re.search(r"follower right dropped at frame (\d+)", lead_err)
     assert match and 0 < int(match.group(1)) < 44, lead_err
+
+
+def test_live_lead_and_follower_windows(lead_url, x_display, tmp_path):
+    """`show --lead` and `show --follow --output NAME` in real windows (Xvfb)."""
+    env = {**os.environ, "DISPLAY": x_display}
+    run = [sys.executable, str(ROOT / "run_symphony.py"), "show", SCENE, "--source", SOURCE, "--no-vsync"]
+    follower = subprocess.Popen([*run, "--follow", lead_url, "--output", "right", "--canvas", "320,90",
+                                 "--region", "160,0,160,90"], cwd=ROOT, env=env, stderr=subprocess.PIPE,
+                                text=True)
+    lead = subprocess.Popen([*run, "--lead", lead_url, "--followers", "1", "--size", "160x90",
+                             "--frames", "20", "--screenshot", str(tmp_path / "lead.png")], cwd=ROOT,
+                            env=env, stderr=subprocess.PIPE, text=True)
+    _, lead_err = lead.communicate(timeout=300)
+    _, follow_err = follower.communicate(timeout=60)
+    assert lead.returncode == 0, lead_err
+    assert "followers right joined" in lead_err and "dropped" not in lead_err
+    assert follower.returncode == 0 and "node right: drew 20 frames" in follow_err, follow_err
+    assert (tmp_path / "lead.png").stat().st_size > 0

@@ -74,7 +74,8 @@ def add_node_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--lead", metavar="URL", help="lead the nodes through this broker (mqtt://HOST:PORT[/BASE])")
     g.add_argument("--follow", metavar="URL", help="follow the lead through this broker")
     g.add_argument("--followers", type=int, default=1, metavar="N", help="lead: followers to wait for")
-    g.add_argument("--node", metavar="NAME", help="follower: this node's name (default: its region)")
+    if not any(a.dest == "node" for a in p._actions):
+        g.add_argument("--node", metavar="NAME", help="follower: this node's name (default: its region)")
     g.add_argument("--canvas", metavar="W,H", help="the venue canvas all nodes share (default: --size)")
     g.add_argument("--region", metavar="X,Y,W,H", help="the part of the canvas this node draws")
     g.add_argument("--node-timeout", type=float, default=2.0, metavar="S",
@@ -123,5 +124,27 @@ def cmd_node_render(args: argparse.Namespace) -> int:
         raise CliError("a follower needs -o OUT (its part of the show)")
     node = args.node or ("x".join(map(str, region)) if region else "full")
     drawn = run_follow_render(args.scene, args.follow, node, args.output, canvas, region, args.fps, args.seed)
+    print(f"node {node}: drew {drawn} frames", file=sys.stderr)
+    return 0
+
+
+def cmd_node_show(args: argparse.Namespace) -> int:
+    from engine.cli import CliError
+    from engine.network.node_show import run_follow_show, run_lead_show
+
+    if args.lead and args.follow:
+        raise CliError("a node leads or follows, not both")
+    canvas, region = _node_geometry(args)
+    seed = args.seed or 0
+    if args.lead:
+        run_lead_show(args.scene, args.lead, args.followers, args.node_timeout,
+                      source=args.source or "synthetic", size=args.size, monitor=args.monitor,
+                      fullscreen=args.fullscreen, seed=seed,
+                      frames=args.frames, seconds=args.seconds, screenshot=args.screenshot,
+                      vsync=not args.no_vsync, record=args.record, layout=args.layout, publish=args.publish)
+        return 0
+    node = args.node or ("x".join(map(str, region)) if region else "full")
+    drawn = run_follow_show(args.scene, args.follow, node, canvas, region, args.monitor, args.fullscreen,
+                            seed, args.frames)
     print(f"node {node}: drew {drawn} frames", file=sys.stderr)
     return 0
