@@ -24,13 +24,18 @@ def need_mosquitto() -> None:
 
 
 def free_ports(count: int) -> int:
-    """A base port such that base .. base+count-1 are free on 127.0.0.1."""
+    """A base port such that base .. base+count-1 are free on 127.0.0.1, below the ephemeral
+    range (a bridge's outgoing connection could otherwise take a port before its broker)."""
+    import random
+
+    low, high = 20000, 32000
+    try:
+        low_eph = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+        high = min(high, low_eph)
+    except (OSError, ValueError, IndexError):
+        pass
     for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + count >= 65535:
-            continue
+        base = random.randrange(low, high - count)
         try:
             for p in range(base, base + count):
                 with socket.socket() as s:

@@ -162,6 +162,13 @@ def test_relay_to_network_source_fills_alcoves(network_up):
                           and f.alcoves["a1"].count == 3 and f.alcoves["a2"].count == 5
                           and all(math.isfinite(p.heart_rate) for p in f.participants), 25)
             frame = show.last_frame
+            # raw data sent under the features topic is rejected by the schema, counted, never used
+            raw = make_client(parse_url(url(folder, "a1")))
+            connect(raw, parse_url(url(folder, "a1")), retry=False)
+            raw.publish("owl/a1/features", json.dumps({"ecg": [0.1, 0.2, 0.3]}), qos=1).wait_for_publish(5)
+            raw.disconnect()
+            raw.loop_stop()
+            assert wait_for(lambda: src.rejects.rejected >= 1, 10), src.rejects.counts
         assert ok, ({k: g.count for k, g in frame.alcoves.items()}, [p.heart_rate for p in frame.participants])  # noqa: E501
         assert not show.errors
         assert len(frame.participants) == 8 and {p.alcove for p in frame.participants} == {"a1", "a2"}

@@ -17,6 +17,7 @@ seconds is dropped, logged and reported (`dropped`), and the others go on.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -112,8 +113,9 @@ class LeadLink:
         return late
 
     def close(self) -> None:
-        self.client.publish(self.t_frame, json.dumps({"end": True}).encode(), qos=1)
-        time.sleep(0.05)
+        info = self.client.publish(self.t_frame, json.dumps({"end": True}).encode(), qos=1)
+        with contextlib.suppress(RuntimeError, ValueError):
+            info.wait_for_publish(2.0)  # the followers learn the show is over
         self.client.disconnect()
         self.client.loop_stop()
 
