@@ -234,3 +234,22 @@ def test_schema_rejects_raw_data():
         with pytest.raises(FeatureError):
             check_message(json.dumps(bad).encode())
     assert os.environ.get("NOPE") is None
+
+
+def test_render_publishes_features(network_up, tmp_path):
+    """`render --publish @publish.url`: features at 10 Hz of show time reach the hub."""
+    folder = network_up
+    reader = Reader(url(folder, "hub"))
+    try:
+        assert wait_for(lambda: reader.subscribed, 10)
+        r = run_cli("render", "chorus_alcove", "-o", str(tmp_path / "x.mkv"), "--seconds", "1", "--size",
+                    "64x36", "--source", "synthetic:participants=4", "--no-progress",
+                    "--publish", f"@{folder / 'a2' / 'publish.url'}")
+        assert r.returncode == 0, r.stderr
+        assert wait_for(lambda: len(reader.got) >= 10, 10), len(reader.got)
+        time.sleep(0.5)
+        docs = [check_message(p) for _, p in reader.got]
+        assert [d["seq"] for d in docs] == list(range(10)) and {d["alcove"] for d in docs} == {"a2"}
+        assert all(d["count"] == 4 for d in docs[3:])
+    finally:
+        reader.close()
