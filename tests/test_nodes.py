@@ -123,3 +123,19 @@ def test_live_lead_and_follower_windows(lead_url, x_display, tmp_path):
     assert "followers right joined" in lead_err and "dropped" not in lead_err
     assert follower.returncode == 0 and "node right: drew 20 frames" in follow_err, follow_err
     assert (tmp_path / "lead.png").stat().st_size > 0
+
+
+def test_follower_region_from_a_venue_file(tmp_path):
+    from engine.cli import CliError, build_parser
+    from engine.network.cli import _node_geometry
+
+    venue = tmp_path / "wall.toml"
+    venue.write_text('[show]\ncanvas = [256, 128]\n[[output]]\nname = "left"\nsize = [128, 128]\n'
+                     'region = [0, 0, 128, 128]\n[[output]]\nname = "right"\nmonitor = 1\nsize = [128, 128]\n'
+                     'region = [128, 0, 128, 128]\n')
+    args = build_parser().parse_args(["show", SCENE, "--follow", "mqtt://127.0.0.1:1/x",
+                                      "--venue", str(venue), "--output", "right"])
+    assert _node_geometry(args) == ((256, 128), (128, 0, 128, 128))
+    args.node = "middle"
+    with pytest.raises(CliError, match="no output 'middle'"):
+        _node_geometry(args)

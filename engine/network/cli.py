@@ -86,6 +86,8 @@ def _node_geometry(args: argparse.Namespace):
     from engine.cli import CliError
     from engine.network.node_render import parse_pair, parse_rect
 
+    if getattr(args, "venue", None) and args.follow and not (args.canvas or args.region):
+        return _venue_geometry(args)
     try:
         canvas = parse_pair(args.canvas) if args.canvas else tuple(args.size)
         region = parse_rect(args.region) if args.region else None
@@ -97,6 +99,24 @@ def _node_geometry(args: argparse.Namespace):
             raise CliError(f"--region {args.region} must lie inside the canvas {canvas[0]}x{canvas[1]} "
                            "and be 16x16 at least")
     return canvas, region
+
+
+def _venue_geometry(args: argparse.Namespace):
+    """A follower's canvas and region from the venue file's output named --output/--node."""
+    from engine.cli import CliError
+    from engine.venue import VenueError, load_venue
+
+    try:
+        venue = load_venue(args.venue)
+    except VenueError as exc:
+        raise CliError(str(exc)) from None
+    spec = next((o for o in venue.outputs if o.name == args.node), None)
+    if spec is None:
+        names = ", ".join(o.name for o in venue.outputs)
+        raise CliError(f"the venue has no output '{args.node}' (outputs: {names}); give --output NAME")
+    if venue.canvas is None or spec.region is None:
+        raise CliError(f"output '{spec.name}' has no region of a [show] canvas; give --canvas and --region")
+    return tuple(venue.canvas), tuple(spec.region)
 
 
 def cmd_node_render(args: argparse.Namespace) -> int:
