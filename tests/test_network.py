@@ -13,6 +13,7 @@ import ssl
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -207,8 +208,13 @@ def test_hub_outage_20s_loses_nothing(own_net):
         pub.close()
         time.sleep(0.5)
         seqs = [json.loads(p)["seq"] for t, p in reader.got if t == "owl/a1/features"]
-        assert seqs == list(range(200)), seqs[:20]
-        print(f"outage {outage:.1f} s, 200/200 delivered in order {drained:.1f} s after the hub returned")
+        first = list(dict.fromkeys(seqs))  # QoS 1 is at-least-once: a redelivery may repeat one
+        assert first == list(range(200)), [(i, s) for i, s in enumerate(first) if s != i][:20]
+        duplicates = len(seqs) - len(first)
+        print(f"outage {outage:.1f} s, 200/200 delivered in order {drained:.1f} s after the hub returned "
+              f"({duplicates} redelivered twice)")
+        if duplicates:
+            print("duplicates:", [s for s, n in Counter(seqs).items() if n > 1])
     finally:
         if reader is not None:
             reader.close()

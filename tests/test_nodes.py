@@ -139,3 +139,36 @@ def test_follower_region_from_a_venue_file(tmp_path):
     args.node = "middle"
     with pytest.raises(CliError, match="no output 'middle'"):
         _node_geometry(args)
+
+
+def test_follower_re_runs_frames_from_the_network_hub(tmp_path):
+    """With the hub's read URL as the lead's source, followers get the same Alcoves per frame."""
+    folder = make_network()
+    relay = None
+    try:
+        with Network(folder) as _net:
+            relay = _cli("relay", "--source", "synthetic:participants=4,seed=2", "--publish",
+                         f"@{folder / 'a1' / 'publish.url'}", "--seconds", "60")
+            url = (folder / "a2" / "publish.url").read_text().strip().replace("/features", "/nodes")
+            (tmp_path / "follow").mkdir()
+            (tmp_path / "lead").mkdir()
+            follower = _cli("render", SCENE, "--follow", url, "--node", "whole", "--size", "160x90",
+                            "-o", str(tmp_path / "follow" / "%05d.png"))
+            time.sleep(3)  # features flowing to the hub
+            lead = _cli("render", SCENE, "--source", f"@{folder / 'hub' / 'read.url'}", "--lead", url,
+                        "--followers", "1", "--seconds", "1", "--size", "160x90",
+                        "-o", str(tmp_path / "lead" / "%05d.png"))
+            _, lead_err = lead.communicate(timeout=300)
+            _, follow_err = follower.communicate(timeout=60)
+            relay.terminate()
+            relay.wait(timeout=30)
+    finally:
+        if relay is not None and relay.poll() is None:
+            relay.kill()
+        shutil.rmtree(folder.parent, ignore_errors=True)
+    assert lead.returncode == 0, lead_err
+    assert follower.returncode == 0 and "drew 30 frames" in follow_err, follow_err
+    for i in range(30):
+        a, b = _png(tmp_path / "lead" / f"{i:05d}.png"), _png(tmp_path / "follow" / f"{i:05d}.png")
+        assert np.array_equal(a, b), f"frame {i} differs"
+    assert (a[..., :3].max(axis=-1) > 20).mean() > 0.002, "the Alcove's strands are drawn"

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.clock import FixedClock, Tick
-from engine.network.nodes import FedClock, FedSource, FollowerLink, LeadLink
+from engine.network.nodes import FedClock, FedSource, FollowerLink, LeadLink, source_rejected, source_state
 from engine.render import Renderer, headless_context
 from engine.runtime import Show
 from engine.scene import create_scene
@@ -95,9 +95,8 @@ def run_lead_render(scene_ref: str, url: str, followers: int, frames: int, fps: 
                 taken.clear()
                 frame = show.advance()
                 chunks, events = taken[0] if taken else ([], [])
-                rejects = getattr(src, "rejects", None)
-                link.send(Tick(frame.index, frame.t, frame.dt), chunks, events,
-                          int(getattr(rejects, "rejected", 0)) if rejects is not None else 0)
+                link.send(Tick(frame.index, frame.t, frame.dt), chunks, events, source_rejected(src),
+                          state=source_state(src))
                 if writer is not None:
                     writer.submit(view.render(scene, writer.buffer()))
                 link.wait(frame.index)
@@ -130,13 +129,12 @@ def run_follow_render(scene_ref: str, url: str, node: str, out: str | Path, canv
     drawn = 0
     try:
         while (inputs := link.next(timeout)) is not None:
-            tick, chunks, events, rejected, actions, _nodes = inputs
-            apply_actions(scene, actions)
-            clock.next, src.next = tick, (chunks, events)
-            src.rejects.rejected = rejected
+            apply_actions(scene, inputs.actions)
+            clock.next = inputs.tick
+            src.feed(inputs)
             show.advance()
             writer.submit(view.render(scene, writer.buffer()))
-            link.done(tick.index)
+            link.done(inputs.tick.index)
             drawn += 1
         writer.close()
     except BaseException:

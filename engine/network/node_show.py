@@ -11,7 +11,16 @@ from __future__ import annotations
 import logging
 
 from engine.clock import Tick
-from engine.network.nodes import FedClock, FedSource, FollowerLink, LeadLink, NodeError
+from engine.network.node_render import apply_actions
+from engine.network.nodes import (
+    FedClock,
+    FedSource,
+    FollowerLink,
+    LeadLink,
+    NodeError,
+    source_rejected,
+    source_state,
+)
 from engine.runtime import Show
 
 log = logging.getLogger("symphony")
@@ -19,8 +28,6 @@ log = logging.getLogger("symphony")
 
 def run_lead_show(scene_ref: str, url: str, followers: int, timeout: float = 2.0, **show_args) -> int:
     from engine.live import run_show
-    from engine.recording.show_streams import source_glitches
-
     link = LeadLink(url, followers, timeout)
     taken: list = []
 
@@ -31,7 +38,8 @@ def run_lead_show(scene_ref: str, url: str, followers: int, timeout: float = 2.0
         def send(frame) -> None:
             chunks, events = taken[-1] if taken else ([], [])
             taken.clear()
-            link.send(Tick(frame.index, frame.t, frame.dt), chunks, events, source_glitches(show.source))
+            link.send(Tick(frame.index, frame.t, frame.dt), chunks, events, source_rejected(show.source),
+                      state=source_state(show.source))
 
         show.observers.append(send)
 
@@ -68,12 +76,10 @@ def run_follow_show(scene_ref: str, url: str, node: str, canvas: tuple[int, int]
             inputs = link.next(timeout)
             if inputs is None:
                 break
-            tick, chunks, events, rejected, actions, _nodes = inputs
-            from engine.network.node_render import apply_actions
-
-            apply_actions(scene, actions)
-            clock.next, src.next = tick, (chunks, events)
-            src.rejects.rejected = rejected
+            tick = inputs.tick
+            apply_actions(scene, inputs.actions)
+            clock.next = tick
+            src.feed(inputs)
             show.advance()
             try:
                 renderer.resize(window.framebuffer_size)

@@ -90,8 +90,8 @@ class LeadLink:
         return self.nodes
 
     def send(self, tick: Tick, chunks: list[Chunk], events: list[Event], rejected: int = 0,
-             actions: list[dict] | None = None) -> None:
-        payload = encode_frame(tick, chunks, events, rejected, actions or [], self.nodes)
+             actions: list[dict] | None = None, state: dict | None = None) -> None:
+        payload = encode_frame(tick, chunks, events, rejected, actions or [], self.nodes, state)
         self.client.publish(self.t_frame, payload, qos=1)
 
     def wait(self, index: int) -> list[str]:
@@ -136,8 +136,8 @@ class FollowerLink:
         connect(self.client, self.url)
 
     def next(self, timeout: float = 60.0):
-        """The next frame's inputs (tick, chunks, events, rejected, actions, nodes), or None at
-        the end of the show or when the lead is silent for `timeout` seconds."""
+        """The next frame's inputs (engine.network.wire.FrameInputs), or None at the end of the
+        show or when the lead is silent for `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while not self._started:  # hello until the first frame comes
             if self._subscribed.is_set():
@@ -168,17 +168,45 @@ class FollowerLink:
 
 
 class FedSource(Source):
-    """A follower's source: exactly the chunks and events the lead's source gave this frame."""
+    """A follower's source: exactly the chunks and events the lead's source gave this frame,
+    and the lead source's derived state (the network hub's Alcoves) when it had one."""
 
     kind = "node"
 
     def __init__(self) -> None:
         self.next: tuple[list[Chunk], list[Event]] = ([], [])
         self.rejects = _Count()
+        self.state: dict | None = None
+        self._alcoves = None
+
+    def feed(self, inputs) -> None:
+        self.next, self.state = (inputs.chunks, inputs.events), inputs.state
+        self.rejects.rejected = inputs.rejected
 
     def poll(self, now: float) -> tuple[list[Chunk], list[Event]]:
         out, self.next = self.next, ([], [])
         return out
+
+    def fill_frame(self, frame) -> None:
+        if self.state is None:
+            return
+        if self._alcoves is None:
+            from engine.network.alcoves import AlcoveState
+
+            self._alcoves = AlcoveState()
+        self._alcoves.apply(frame, self.state)
+
+
+def source_rejected(source) -> int:
+    """The count `Show` turns into frame.glitch: followers must see the lead's."""
+    rejects = getattr(source, "rejects", None)
+    return int(getattr(rejects, "rejected", 0)) if rejects is not None else 0
+
+
+def source_state(source) -> dict | None:
+    """What a lead sends of its source's derived state (None for sources of samples)."""
+    snapshot = getattr(source, "last_snapshot", None)
+    return dict(snapshot) if snapshot is not None else None
 
 
 class _Count:

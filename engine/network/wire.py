@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,17 +42,32 @@ def decode_chunk(d: dict) -> Chunk:
 
 
 def encode_frame(tick: Tick, chunks: list[Chunk], events: list[Event], rejected: int,
-                 actions: list[dict], nodes: list[str]) -> bytes:
+                 actions: list[dict], nodes: list[str], state: dict | None = None) -> bytes:
+    """`state`: a derived-state source's snapshot (the network hub's {alcove: (age, message)})."""
     doc = {"i": tick.index, "t": tick.t, "dt": tick.dt, "rejected": rejected,
            "chunks": [encode_chunk(c) for c in chunks],
            "events": [[e.t, e.kind, e.participant, e.value] for e in events],
-           "actions": actions, "nodes": nodes}
+           "actions": actions, "nodes": nodes, "state": state}
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
-def decode_frame(payload: bytes) -> tuple[Tick, list[Chunk], list[Event], int, list[dict], list[str]]:
+@dataclass
+class FrameInputs:
+    tick: Tick
+    chunks: list[Chunk]
+    events: list[Event]
+    rejected: int
+    actions: list[dict]
+    nodes: list[str]
+    state: dict | None = None
+
+
+def decode_frame(payload: bytes) -> FrameInputs:
     doc = json.loads(payload)
     tick = Tick(int(doc["i"]), float(doc["t"]), float(doc["dt"]))
     events = [Event(float(t), str(k), p, float(v)) for t, k, p, v in doc["events"]]
-    return (tick, [decode_chunk(c) for c in doc["chunks"]], events, int(doc["rejected"]), doc["actions"],
-            list(doc["nodes"]))
+    state = doc.get("state")
+    if state is not None:
+        state = {str(a): (float(age), msg) for a, (age, msg) in state.items()}
+    return FrameInputs(tick, [decode_chunk(c) for c in doc["chunks"]], events, int(doc["rejected"]),
+                       doc["actions"], list(doc["nodes"]), state)
