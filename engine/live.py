@@ -46,12 +46,10 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
     if venue is not None or pattern is not None:
         from engine.venue.show import run_venue_show
 
-        if publish:
-            log.warning("--publish is not yet supported with --venue; features are not published")
         if venue is None:
             venue = default_venue(size, monitor, fullscreen, layout if isinstance(layout, str) else "flat")
         return run_venue_show(venue, scene_ref, source, seed, frames, seconds, screenshot, vsync, record,
-                              pattern, size, on_frame)
+                              pattern, size, on_frame, publish=publish)
     source, seed = source or "synthetic", seed or 0
     layout = parse_layout(layout)  # a bad spec fails before the window opens
     scene = create_scene(scene_ref, seed=seed)

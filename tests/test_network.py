@@ -259,3 +259,22 @@ def test_render_publishes_features(network_up, tmp_path):
         assert all(d["count"] == 4 for d in docs[3:])
     finally:
         reader.close()
+
+
+def test_venue_show_publishes_features(network_up, x_display, tmp_path):
+    """`show --venue V --publish @publish.url` in a real window: the venue's features reach the hub."""
+    folder = network_up
+    venue = tmp_path / "v.toml"
+    venue.write_text("[[output]]\nname = 'main'\nsize = [64, 36]\n")
+    reader = Reader(url(folder, "hub"))
+    try:
+        assert wait_for(lambda: reader.subscribed, 10)
+        r = run_cli("show", "chorus_alcove", "--venue", str(venue), "--seconds", "2", "--no-vsync",
+                    "--source", "synthetic:participants=3", "--publish", f"@{folder / 'a1' / 'publish.url'}",
+                    env={"DISPLAY": x_display})
+        assert r.returncode == 0, r.stderr
+        assert wait_for(lambda: len(reader.got) >= 10, 10), len(reader.got)
+        docs = [check_message(p) for _, p in reader.got]
+        assert [d["seq"] for d in docs] == list(range(len(docs))) and docs[-1]["count"] == 3
+    finally:
+        reader.close()

@@ -86,7 +86,8 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
                    record: str | Path | None = None, pattern: str | None = None,
                    default_size: tuple[int, int] = (1280, 720),
                    on_frame: Callable[[VenueState], bool | None] | None = None,
-                   companions: Callable[[Stage], list[Companion]] | None = None) -> int:
+                   companions: Callable[[Stage], list[Companion]] | None = None,
+                   publish: str | None = None) -> int:
     """Run until Esc, a window closes, or the frame/seconds limit; returns frames drawn.
     `screenshot` is a folder: each output's last frame is saved there as `<name>.png`."""
     venue = venue if isinstance(venue, Venue) else load_venue(venue)
@@ -104,6 +105,7 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
     drawn = 0
     recorder: Recorder | None = None
     show: Show | None = None
+    publisher = None
     hotplug: Hotplug | None = None
     extra: list[Companion] = []
     try:
@@ -138,6 +140,11 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
         last_errors: list[str] = []
         with open_source(source, seed=seed) as src:
             show = Show(scene, src, RealtimeClock(), live=True)
+            if publish:  # the Alcove's features to the network (engine/network)
+                from engine.network.publisher import FeaturePublisher
+
+                publisher = FeaturePublisher(publish)
+                show.observers.append(publisher.offer)
             if record is not None:
                 recorder = Recorder(record, source)
                 recorder.mark(0.0, f"show start: {scene.title} on {venue.label}")
@@ -201,6 +208,8 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
                 log.info("output '%s': %d dropped frames (monitor refreshes without a new frame) "
                          "over %d frames", o.name, o.dropped, o.frames)
     finally:
+        if publisher is not None:
+            publisher.close()
         if recorder is not None:
             recorder.mark(show.last_frame.t if show and show.last_frame else 0.0, "show stop")
             recorder.close()
