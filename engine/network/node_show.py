@@ -3,7 +3,9 @@
 The lead runs the show as usual (real-time clock, source, window) and, once its followers
 have joined, sends each frame's inputs; it shows a frame only after every live node has
 drawn it (or been dropped: the operator sees it on the HUD, the audience does not). A
-follower opens a window for its region of the canvas and draws each frame the lead sends.
+follower opens a window for its region of the canvas, draws each frame the lead sends, and
+shows it when the next frame arrives, i.e. right after the lead has shown it: frames are
+released together, one broker hop apart.
 """
 
 from __future__ import annotations
@@ -72,8 +74,12 @@ def run_follow_show(scene_ref: str, url: str, node: str, canvas: tuple[int, int]
     drawn = 0
     try:
         renderer = Renderer(window.ctx, window.framebuffer_size, layout=RegionLayout(canvas, region, 0))
+        shown = True
         while not window.should_close and (frames is None or drawn < frames):
             inputs = link.next(timeout)
+            if not shown:  # the lead sends the next frame only once it has shown this one: show it too
+                window.swap()
+                shown = True
             if inputs is None:
                 break
             tick = inputs.tick
@@ -86,9 +92,11 @@ def run_follow_show(scene_ref: str, url: str, node: str, canvas: tuple[int, int]
                 renderer.render(scene, target=window.screen())
             except Exception as exc:  # noqa: BLE001 - a live node keeps going
                 show.report("render", tick.index, exc)
-            window.swap()
             link.done(tick.index)
+            shown = False
             drawn += 1
+        if not shown:
+            window.swap()
     finally:
         link.close()
         window.destroy()
