@@ -150,7 +150,7 @@ def test_relay_to_network_source_fills_alcoves(network_up):
     folder = network_up
     relays = [subprocess.Popen([sys.executable, str(ROOT / "run_symphony.py"), "relay", "--source",
                                 f"synthetic:participants={n},seed={n}", "--publish",
-                                f"@{folder / a / 'publish.url'}", "--seconds", "14"],
+                                f"@{folder / a / 'publish.url'}", "--seconds", "60"],
                                cwd=ROOT, stderr=subprocess.PIPE, text=True)
               for a, n in (("a1", 3), ("a2", 5))]
     try:
@@ -176,6 +176,8 @@ def test_relay_to_network_source_fills_alcoves(network_up):
         assert all(math.isfinite(p.heart_rate) for p in frame.participants)
         assert len(scene.clusters) == 2  # the scene seated both Alcoves
     finally:
+        for r in relays:  # a service manager's stop: the relay flushes and exits cleanly
+            r.send_signal(signal.SIGTERM)
         for r in relays:
             _, err = r.communicate(timeout=30)
             assert r.returncode == 0, err
@@ -278,3 +280,14 @@ def test_venue_show_publishes_features(network_up, x_display, tmp_path):
         assert [d["seq"] for d in docs] == list(range(len(docs))) and docs[-1]["count"] == 3
     finally:
         reader.close()
+
+
+def test_network_up_stops_its_brokers_on_sigterm(own_net):
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_symphony.py"), "network", "up", str(own_net)],
+                            cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    ports = [parse_url(url(own_net, n)).port for n in ("hub", "a1", "a2")]
+    assert all(wait_port("127.0.0.1", p, 20) for p in ports)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+    time.sleep(0.2)
+    assert not any(wait_port("127.0.0.1", p, 0.3) for p in ports), "a broker outlived network up"

@@ -40,7 +40,9 @@ def read_url(text: str) -> str:
 
 def cmd_relay(args: argparse.Namespace) -> int:
     from engine.network.publisher import run_relay
+    from engine.network.up import terminate_as_interrupt
 
+    terminate_as_interrupt()  # a service manager's stop flushes the queue to the venue broker, like Ctrl-C
     sent = run_relay(args.source, read_url(args.publish), args.rate, args.seconds, args.seed)
     print(f"relay: published {sent} feature messages", file=sys.stderr)
     return 0
@@ -48,7 +50,7 @@ def cmd_relay(args: argparse.Namespace) -> int:
 
 def cmd_network(args: argparse.Namespace) -> int:
     from engine.network.setup import NetworkError, Plan, init_network
-    from engine.network.up import BrokerStartError, run_network
+    from engine.network.up import BrokerStartError, run_network, terminate_as_interrupt
 
     try:
         if args.network_command == "init":
@@ -60,6 +62,7 @@ def cmd_network(args: argparse.Namespace) -> int:
             print(f"read the city with --source @{args.folder / 'hub' / 'read.url'}; each Alcove publishes "
                   f"to @{args.folder}/<alcove>/publish.url", file=sys.stderr)
             return 0
+        terminate_as_interrupt()  # SIGTERM stops the brokers too, as Ctrl-C does
         run_network(args.folder, args.seconds)
         return 0
     except (NetworkError, BrokerStartError) as exc:

@@ -100,6 +100,8 @@ def run_relay(source: str, publish: str, rate: float = DEFAULT_RATE, seconds: fl
                 ahead = start + (tick.index + 1) / rate - time.perf_counter()
                 if ahead > 0:
                     time.sleep(ahead)
+    except KeyboardInterrupt:
+        log.info("relay: stopping")
     finally:
         publisher.close()
     return publisher.seq

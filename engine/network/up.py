@@ -100,15 +100,23 @@ class Network:
         self.stop_all()
 
 
+def terminate_as_interrupt() -> None:
+    """SIGTERM (a service manager, `timeout`, `kill`) stops as cleanly as Ctrl-C: brokers with it."""
+    def handler(_sig, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def run_network(folder: str | Path, seconds: float | None = None) -> None:
     """Start every broker, report where they listen, run until Ctrl-C (or `seconds`)."""
-    with Network(folder) as net:
-        for name in net.names:
-            host, port = listener_port(net.conf(name))
-            log.info("%s: mosquitto listening on %s:%d", name, host, port)
-        log.info("hub read URL: %s", (net.folder / "hub" / "read.url"))
-        start = time.monotonic()
-        try:
+    try:
+        with Network(folder) as net:
+            for name in net.names:
+                host, port = listener_port(net.conf(name))
+                log.info("%s: mosquitto listening on %s:%d", name, host, port)
+            log.info("hub read URL: %s", (net.folder / "hub" / "read.url"))
+            start = time.monotonic()
             while seconds is None or time.monotonic() - start < seconds:
                 for name, proc in list(net.procs.items()):
                     if proc.poll() is not None:
@@ -116,5 +124,5 @@ def run_network(folder: str | Path, seconds: float | None = None) -> None:
                                   net.folder / name / "mosquitto.log")
                         net.procs.pop(name)
                 time.sleep(0.5)
-        except KeyboardInterrupt:
-            log.info("stopping the network")
+    except KeyboardInterrupt:  # the brokers are stopped on the way out of the `with`
+        log.info("stopped the network")
