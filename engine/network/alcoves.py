@@ -29,39 +29,44 @@ class _Alcove:
     def __init__(self, name: str, doc: dict, old: _Alcove | None, slot_of) -> None:
         self.name, self.seq, self.doc = name, doc["seq"], doc
         self.pids, self.statics = [], []
-        base, br, hr, flag = [], [], [], []
-        carried = dict(zip(old.pids, zip(old.heart, old.last_beat, old.beats, strict=True), strict=True)) \
-            if old is not None else {}
+        rows, base, flag = [], [], []
+        carried = dict(zip(old.pids, zip(old.heart.tolist(), old.last_beat.tolist(), old.beats.tolist(),
+                                         strict=True), strict=True)) if old is not None else {}
         heart, last_beat, beats = [], [], []
+        nan = math.nan
         for key, f in doc["participants"].items():
             pid = f"{name}-{key}"
             slot = slot_of(pid)
             if slot is None:
                 continue
-            values = {k: float(f[k]) for k in VALUE_KEYS if f.get(k) is not None}
-            h, r = values.get("heart_rate", math.nan), values.get("breath_rate", math.nan)
+            row = [f.get(k) for k in VALUE_KEYS]
+            values = {k: float(x) for k, x in zip(VALUE_KEYS, row, strict=True) if x is not None}
+            row = [nan if x is None else float(x) for x in row]
             phase = f.get("breath_phase")
             self.pids.append(pid)
-            self.statics.append({"id": pid, "slot": slot, "values": values, "raw": {}, "breath_rate": r,
-                                 "heart_rate": h, "eda_tonic": values.get("eda_tonic", math.nan),
+            self.statics.append({"id": pid, "slot": slot, "values": values, "raw": {},
+                                 "breath_rate": row[1], "heart_rate": row[0], "eda_tonic": row[2],
                                  "eda_phasic": 0.0, "alcove": name})
-            base.append(math.nan if phase is None else float(phase))
-            br.append(r)
-            hr.append(h)
+            rows.append(row)
+            base.append(nan if phase is None else float(phase))
             flag.append(bool(f["stale"]))
             c = carried.get(pid, (0.0, -math.inf, 0))
             heart.append(c[0])
             last_beat.append(c[1])
             beats.append(c[2])
-        self.base, self.br, self.hr = (np.array(a, np.float64) for a in (base, br, hr))
+        table = np.array(rows, np.float64).reshape(len(rows), len(VALUE_KEYS))
+        self.hr, self.br = table[:, 0].copy(), table[:, 1].copy()
+        self.base = np.array(base, np.float64)
         self.flag = np.array(flag, bool)
         self.heart, self.last_beat = np.array(heart, np.float64), np.array(last_beat, np.float64)
         self.beats = np.array(beats, np.int64)
-        present = ~self.flag
-        self.values = {k: np.array([s["values"][k] for s, p in zip(self.statics, present, strict=True)
-                                    if p and k in s["values"]]) for k in VALUE_KEYS}
+        present = table[~self.flag]
+        self.values = {}
         self.group = Group(count=doc["count"], present=doc["present"])
-        for k, v in self.values.items():
+        for c, k in enumerate(VALUE_KEYS):
+            v = present[:, c]
+            v = v[~np.isnan(v)]
+            self.values[k] = v
             if v.size:
                 self.group.mean[k], self.group.spread[k] = float(v.mean()), float(v.std())
 
