@@ -8,6 +8,8 @@
     symphony inspect FILE [--json]
     symphony erase FILE --participant ID -o CLEAN.xdf
     symphony list
+    symphony relay --source SRC --publish URL       (engine/network: the Oral Wellness Network)
+    symphony network init DIR --alcoves a1,a2  |  symphony network up DIR
     symphony new NAME [--dir DIR]
 
 Usage errors and failures print one line (`symphony: error: ...`) and exit non-zero.
@@ -77,10 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
         p.add_argument("--layout", default="flat", metavar="SPEC",
                        help="output layout: flat, pyramid, quilt:8x6, lenticular:CAL.json, sbs, anaglyph")
+        p.add_argument("--publish", metavar="URL",
+                       help="publish this Alcove's features to the network (DIR/<alcove>/publish.url; @FILE)")
 
     render = sub.add_parser("render", help="render headless to video (.mp4 .mov .mkv) or PNG frames")
     common(render, "1280x720")
-    render.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help="video file")
+    render.add_argument("-o", "--output", metavar="OUT.mp4", help="video file (not needed by a --lead)")
     render.add_argument("--seconds", type=positive_float,
                         help="length (default 10, or to the end of a replayed recording)")
     render.add_argument("--from", dest="start", type=float, default=0.0, metavar="S",
@@ -101,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--workers", type=positive_int, metavar="N",
                         help="render on a local Dask cluster of N processes (frames equal a serial render)")
     render.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="render on a running Dask cluster")
+    from engine.network.cli import add_node_options
+
+    add_node_options(render)
 
     show = sub.add_parser("show", help="show live in a window or full screen")
     common(show, "1280x720")
@@ -115,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "from a venue file; --screenshot is then a folder: DIR/<output>.png")
     show.add_argument("--pattern", choices=("grid", "white", "ramp"),
                       help="show a calibration pattern through each output's mapping (key P cycles)")
+    show.add_argument("--output", dest="node", metavar="NAME", help="follower: this node's output name")
+    add_node_options(show)
     show.set_defaults(source=None, seed=None)  # a venue's [show] values apply unless given
 
     perform = sub.add_parser("perform", help="run a show from a venue file with its operator console, "
@@ -152,6 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", help="list scenes, monitors and source kinds")
 
+    from engine.network.cli import add_parsers
+
+    add_parsers(sub, positive_float, positive_int)
+
     new = sub.add_parser("new", help="write a commented starter scene that runs as is")
     new.add_argument("name", help="scene name, a Python identifier (the file is NAME.py)")
     new.add_argument("--dir", type=Path, metavar="DIR", help="folder to write to (default: scenes/)")
@@ -178,6 +191,12 @@ def _check_writable_folder(path: Path) -> None:
 def cmd_render(args: argparse.Namespace) -> int:
     from engine.offline import render_video
 
+    if args.lead or args.follow:
+        from engine.network.cli import cmd_node_render
+
+        return cmd_node_render(args)
+    if not args.output:
+        raise CliError("give -o OUT.mp4")
     out = Path(args.output)
     _check_writable(out)
     if args.start < 0:
@@ -193,7 +212,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                          args.seed, progress=not args.no_progress, layout=args.layout,
                          codec=args.codec, crf=args.crf, preset=args.preset, gop=args.gop,
                          workers=args.workers, scheduler=args.scheduler, start=args.start,
-                         timing=args.timing)
+                         timing=args.timing, publish=args.publish)
     print(f"wrote {out} ({stats.frames} frames, {args.size[0]}x{args.size[1]}) "
           f"in {stats.seconds:.1f} s, {stats.fps:.1f} fps", file=sys.stderr)
     return 0
@@ -202,6 +221,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from engine.live import run_show
 
+    if args.lead or args.follow:
+        from engine.network.cli import cmd_node_show
+
+        return cmd_node_show(args)
     if args.screenshot and args.venue:
         _check_writable_folder(Path(args.screenshot))
     elif args.screenshot:
@@ -215,7 +238,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             "--fullscreen, --monitor and --layout are set per output in the venue file; ignored")
     drawn = run_show(args.scene, source, args.size, args.monitor, args.fullscreen, seed,
                      args.frames, args.seconds, args.screenshot, vsync=not args.no_vsync,
-                     record=args.record, layout=args.layout, venue=args.venue, pattern=args.pattern)
+                     record=args.record, layout=args.layout, venue=args.venue, pattern=args.pattern,
+                     publish=args.publish)
     logging.getLogger("symphony").info("drew %d frames", drawn)
     return 0
 
@@ -369,12 +393,29 @@ def cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _network_commands() -> dict:
+    from engine.network.cli import cmd_network, cmd_relay
+
+    return {"relay": cmd_relay, "network": cmd_network}
+
+
 COMMANDS = {"render": cmd_render, "show": cmd_show, "perform": cmd_perform, "record": cmd_record,
-            "inspect": cmd_inspect, "erase": cmd_erase, "list": cmd_list, "new": cmd_new}
+            "inspect": cmd_inspect, "erase": cmd_erase, "list": cmd_list, "new": cmd_new,
+            **_network_commands()}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from engine.network.cli import read_url
+
+    for name in ("source", "publish"):  # @FILE: a spec kept in a file (the network's URLs hold passwords)
+        if isinstance(getattr(args, name, None), str) and getattr(args, name).startswith("@"):
+            try:
+                setattr(args, name, read_url(getattr(args, name)))
+            except OSError as exc:
+                print(f"symphony: error: cannot read {getattr(args, name)[1:]}: {exc.strerror}",
+                      file=sys.stderr)
+                return EXIT_USAGE
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
     from engine.outputs.video import VideoError

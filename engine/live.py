@@ -35,7 +35,8 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
              vsync: bool = True, record: str | Path | None = None,
              layout: str | Layout | None = None,
              on_frame: Callable[[LiveState], bool | None] | None = None,
-             venue: str | Path | Venue | None = None, pattern: str | None = None) -> int:
+             venue: str | Path | Venue | None = None, pattern: str | None = None,
+             publish: str | None = None, on_start: Callable[[Show], None] | None = None) -> int:
     """Run until Esc, the window closes, or the frame/seconds limit; returns frames drawn.
 
     `on_frame(state)` runs after each frame is drawn (before it is shown): scripts and tests
@@ -49,7 +50,7 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
         if venue is None:
             venue = default_venue(size, monitor, fullscreen, layout if isinstance(layout, str) else "flat")
         return run_venue_show(venue, scene_ref, source, seed, frames, seconds, screenshot, vsync, record,
-                              pattern, size, on_frame)
+                              pattern, size, on_frame, publish=publish)
     source, seed = source or "synthetic", seed or 0
     layout_spec = layout if isinstance(layout, str) else getattr(layout, "name", "flat")
     layout = parse_layout(layout)  # a bad spec fails before the window opens
@@ -60,6 +61,7 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
     recorder: Recorder | None = None
     streams = None
     show: Show | None = None
+    publisher = None
     try:
         renderer = Renderer(window.ctx, window.framebuffer_size, layout=layout)
         hud = Hud(window.ctx, renderer.shaders)
@@ -69,6 +71,13 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
         next_shader_check = 0.0
         with open_source(source, seed=seed) as src:
             show = Show(scene, src, RealtimeClock(), live=True)
+            if publish:
+                from engine.network.publisher import FeaturePublisher
+
+                publisher = FeaturePublisher(publish)
+                show.observers.append(publisher.offer)
+            if on_start is not None:  # e.g. a render-node lead gathering its followers
+                on_start(show)
             if record is not None:
                 recorder = Recorder(record, source)
                 recorder.mark(0.0, f"show start: {scene.title}")
@@ -127,6 +136,8 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
                 if last:
                     break
     finally:
+        if publisher is not None:
+            publisher.close()
         if recorder is not None:
             recorder.mark(show.last_frame.t if show and show.last_frame else 0.0, "show stop")
             recorder.close()

@@ -21,7 +21,7 @@ from engine.render import Renderer, headless_context
 from engine.render.layouts import Layout, parse_layout
 from engine.runtime import Show
 from engine.scene import create_scene
-from engine.sources import open_source
+from engine.sources import SourceError, open_source
 
 
 @dataclass
@@ -37,19 +37,27 @@ class RenderStats:
 
 def _frames(scene_ref: str, count: int, size: tuple[int, int], fps: float, source: str,
             seed: int, next_buffer: Callable[[], np.ndarray], layout: str | Layout | None = None,
-            ) -> Iterator[np.ndarray]:
+            publish: str | None = None) -> Iterator[np.ndarray]:
     """Render `count` frames, each read back (top row first) into a buffer from next_buffer."""
     scene = create_scene(scene_ref, seed=seed)
     ctx = headless_context()
+    publisher = None
     try:
         renderer = Renderer(ctx, size, layout=parse_layout(layout))
         with open_source(source, seed=seed) as src:
             show = Show(scene, src, FixedClock(fps))
+            if publish:  # features at the show's own (fixed-step) times
+                from engine.network.publisher import FeaturePublisher
+
+                publisher = FeaturePublisher(publish)
+                show.observers.append(publisher.offer)
             for _ in range(count):
                 show.advance()
                 renderer.render(scene, flip_y=True)
                 yield renderer.read_into(next_buffer())
     finally:
+        if publisher is not None:
+            publisher.close()
         ctx.release()
 
 
@@ -112,7 +120,8 @@ def render_video(scene_ref: str, out: str | Path, seconds: float | None = 10.0, 
                  progress: bool = True, layout: str | Layout | None = None, *,
                  codec: str | None = None, crf: int = 18, preset: str = "veryfast",
                  gop: int | None = None, workers: int | None = None,
-                 scheduler: str | None = None, start: float = 0.0, timing: str = "fixed") -> RenderStats:
+                 scheduler: str | None = None, start: float = 0.0, timing: str = "fixed",
+                 publish: str | None = None) -> RenderStats:
     """Render to a video file (format by suffix: .mp4, .mov, .mkv, frames/%05d.png; see
     engine/outputs/formats.py); the output exists under its name only if every frame made it.
 
@@ -136,13 +145,15 @@ def render_video(scene_ref: str, out: str | Path, seconds: float | None = 10.0, 
     layout = parse_layout(layout)  # a bad spec fails before the file is opened
     fmt = VideoWriter.check(out, size, codec)  # a bad name or size fails before any work
     if first or workers is not None or scheduler is not None or (gop is not None and fmt.uses_crf):
+        if publish:
+            raise SourceError("--publish renders in one process from the start: drop --from/--workers/--gop")
         return _render_segmented(scene_ref, Path(out), first, count, fps, size, source, seed, layout,
                                  codec, crf, preset, gop, workers, scheduler, progress)
     writer = VideoWriter(out, size, fps, codec=codec, crf=crf, preset=preset, gop=gop)
     bar = _Progress(count, f"rendering {Path(out).name}", progress)
     start = time.perf_counter()
     try:
-        frames = _frames(scene_ref, count, size, fps, source, seed, writer.buffer, layout)
+        frames = _frames(scene_ref, count, size, fps, source, seed, writer.buffer, layout, publish)
         for i, buf in enumerate(frames):
             writer.submit(buf)
             bar.update(i + 1)

@@ -49,6 +49,8 @@ class Show:
         self._glitch = 0.0
         # taps see each frame's raw chunks and events before signals do (e.g. a Recorder's write)
         self.taps: list[Callable[[list, list], None]] = []
+        # observers see each finished frame (e.g. a features publisher's offer)
+        self.observers: list[Callable[[Frame], object]] = []
 
     def _guard(self, stage: str, index: int, fn, *args):
         if not self.live:
@@ -86,6 +88,9 @@ class Show:
                             tick.index, tick.dt)
         if frame is None:
             frame = Frame(tick.index, tick.t, tick.dt, [], [], Group())
+        fill = getattr(self.source, "fill_frame", None)  # sources of derived state (the network hub)
+        if fill is not None:
+            self._guard("source", tick.index, fill, frame)
         self._count_glitches(frame)
         self._guard("bindings", tick.index, self.scene.apply_bindings, frame)
         errors_before = self.error_count
@@ -95,6 +100,8 @@ class Show:
         for _ in range(steps):
             self._guard("solver", tick.index, self.scene.step, tick.dt / steps)
         self.last_frame = frame
+        for observe in self.observers:
+            self._guard("observer", tick.index, observe, frame)
         return frame
 
     def _count_glitches(self, frame: Frame) -> None:

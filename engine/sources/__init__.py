@@ -24,6 +24,10 @@ def open_source(spec: str = "synthetic", **overrides: object) -> Source:
     """Build a source from its spec; `overrides` (e.g. seed from --seed) fill unset options."""
     kind, pairs = parse_spec(spec)
     cls = _lsl() if kind == "lsl" else SOURCE_KINDS.get(kind)
+    if kind == "mqtt" and pairs.get("topic", "").endswith("/features"):
+        from engine.network.source import NetworkSource  # a network hub's features, not raw samples
+
+        cls = NetworkSource
     if cls is None:
         kinds = ", ".join(sorted([*SOURCE_KINDS, "lsl"]))
         raise SourceError(f"unknown source kind '{kind}' (known: {kinds})")

@@ -88,7 +88,7 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
                    default_size: tuple[int, int] = (1280, 720),
                    on_frame: Callable[[VenueState], bool | None] | None = None,
                    companions: Callable[[Stage], list[Companion]] | None = None,
-                   perform=None) -> int:
+                   perform=None, publish: str | None = None) -> int:
     """Run until Esc, a window closes, or the frame/seconds limit; returns frames drawn.
     `screenshot` is a folder: each output's last frame is saved there as `<name>.png`.
     `perform` (engine.perform.session.PerformSession) adds the operator's console, keys,
@@ -108,6 +108,7 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
     drawn = 0
     recorder: Recorder | None = None
     show: Show | None = None
+    publisher = None
     hotplug: Hotplug | None = None
     extra: list[Companion] = []
     try:
@@ -152,6 +153,11 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
         with open_source(source, seed=seed) as live_src:
             src = perform.wrap_source(live_src, seed) if perform is not None else live_src
             show = Show(scene, src, RealtimeClock(), live=True)
+            if publish:  # the Alcove's features to the network (engine/network)
+                from engine.network.publisher import FeaturePublisher
+
+                publisher = FeaturePublisher(publish)
+                show.observers.append(publisher.offer)
             if record is not None:
                 recorder = Recorder(record, source)
                 recorder.mark(0.0, f"show start: {scene.title} on {venue.label}")
@@ -241,6 +247,8 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
     finally:
         if perform is not None:
             perform.close()
+        if publisher is not None:
+            publisher.close()
         if recorder is not None:
             recorder.mark(show.last_frame.t if show and show.last_frame else 0.0, "show stop")
             recorder.close()
