@@ -112,6 +112,6 @@ class Symphony(Scene):
         solver.braid_spin = self.braid_speed + 0.5 * self.weave
         self.sparks.intensity = self.shimmer
         # threads braided together overlap: dim them a little so the braid keeps its colours
-        strands.intensity = 1.0 - 0.4 * self.weave
+        strands.intensity = 1.0 - 0.5 * self.weave
         self.camera.orbit(self.orbit_speed * frame.dt)
         self.post.bloom_strength = 0.9 + 0.2 * self.weave

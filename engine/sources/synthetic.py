@@ -101,9 +101,9 @@ class SyntheticAlcove(Source):
 
     def apart(self, t: float) -> float:
         """Ritual schedule: 1 while everyone breathes on a phase of their own, 0 in step.
-        Over a period: apart until 20 %, into step by 32 %, in step until 60 %, loose by 72 %."""
+        Over a period: apart until 18 %, into step by 30 %, in step until 55 %, loose by 67 %."""
         u = (t % self.sync_period) / self.sync_period
-        return 1.0 - _smoothstep(0.2, 0.32, u) * (1.0 - _smoothstep(0.6, 0.72, u))
+        return 1.0 - _smoothstep(0.18, 0.3, u) * (1.0 - _smoothstep(0.55, 0.67, u))
 
     def coupling(self, t: float) -> float:
         """How strongly breathing is pulled to its place against the shared pacer (rad/s):
