@@ -70,6 +70,15 @@ class ParticleLayer(Layer):
         self.size = size  # point diameter in 1080p pixels
         self.intensity = intensity
         self.path = "auto"  # "points" (GPU sprites), "splat" (CPU), or auto by GL renderer
+        # CPU splat: bilinear over four pixels (no pixel-hopping sparkle at rest; about twice
+        # the cost); None: smooth up to SMOOTH_MAX particles, where each one is seen
+        self.smooth: bool | None = None
+
+    SMOOTH_MAX = 250_000
+
+    @property
+    def smooth_splat(self) -> bool:
+        return self.smooth if self.smooth is not None else self.solver.count <= self.SMOOTH_MAX
 
     def step(self, dt: float, field: FlowField | None) -> None:
         if field is None:

@@ -118,13 +118,21 @@ def test_strand_paths_carry_the_same_light(ctx):
     for path in ("cpu", "lines"):
         assert abs(images[path].mean() - ribbons.mean()) < 0.15 * ribbons.mean(), path
         assert np.abs(images[path] - ribbons).mean() < 0.35 * ribbons.mean(), path
-    # the CPU draws the same one-pixel lines GL does: nearly the same pixels, the same light
-    assert np.abs(images["cpu"] - images["lines"]).mean() < 0.1 * images["lines"].mean()
+    # the CPU draws GL's lines anti-aliased: the same light, spread a pixel either side
+    cpu, lines = blur3(images["cpu"]), blur3(images["lines"])
+    assert np.abs(cpu - lines).mean() < 0.15 * lines.mean()
 
 
-def test_cpu_lines_match_gl_lines_fragment_for_fragment(ctx):
+def blur3(img: np.ndarray) -> np.ndarray:
+    """A 3×3 box average: compares light at the scale of an anti-aliased thread's width."""
+    f = np.pad(img.astype(np.float32), ((1, 1), (1, 1), (0, 0)), mode="edge")
+    return sum(f[dy:dy + img.shape[0], dx:dx + img.shape[1]] for dy in range(3) for dx in range(3)) / 9
+
+
+def test_cpu_lines_carry_gl_lines_light_anti_aliased(ctx):
     """Single segments in every direction, through the near plane too: the CPU rasteriser
-    lights the pixels GL's diamond-exit rule lights, with the same perspective-correct light."""
+    draws GL's lines (the steps GL's diamond-exit rule takes, the same perspective-correct
+    light) with each step's light spread across the line by a profile that sums to one."""
     import pyrr
 
     from engine.render.cpu_lines import StrandRasterizer
@@ -177,22 +185,51 @@ def test_cpu_lines_match_gl_lines_fragment_for_fragment(ctx):
     ctx.blend_func = moderngl.ONE, moderngl.ONE
     vao.get().render(moderngl.LINES)
     gl = np.frombuffer(tex.read(), np.float32).reshape(h, w, 4)
-    lit_cpu, lit_gl = cpu[..., 1] > 0, gl[..., 1] > 0
+    lit_gl = gl[..., 1] > 0
     assert lit_gl.sum() > 600
-    # the rules differ only at a segment's end pixels (GL decides those by the diamond exit)
-    ends = set()
-    for p in (a, b):
-        c = np.c_[p, np.ones(n)] @ (view @ proj)
-        for x, y, cw in zip(c[:, 0], c[:, 1], c[:, 3], strict=True):
-            if cw > 0:
-                ends.add((int((y / cw * 0.5 + 0.5) * h), int((x / cw * 0.5 + 0.5) * w)))
-    rows, cols = np.nonzero(lit_cpu ^ lit_gl)
-    inside = [(r, c) for r, c in zip(rows, cols, strict=True) if (r, c) not in ends]
-    assert len(rows) < 0.05 * lit_gl.sum() and len(inside) <= 3, (len(rows), inside)
+    # the light GL draws, none made up by the spreading (a little spills past the border)
     np.testing.assert_allclose(cpu[..., :3].sum(), gl[..., :3].sum(), rtol=0.05)
-    both = lit_cpu & lit_gl  # the same light, but where crossing lines share an end pixel
-    same = np.isclose(cpu[both, :3], gl[both, :3], rtol=0.05, atol=1e-3).all(axis=-1)
-    assert same.mean() > 0.98
+    # ...and where GL draws it: within a pixel of every lit GL pixel, and nowhere else
+    near = blur3(lit_gl[..., None].astype(np.float32))[..., 0] > 0
+    assert cpu[~near, :3].sum() < 1e-3 * cpu[..., :3].sum()
+    # the profile is smooth: a thread is never a hard one-pixel line
+    assert ((cpu[..., 1] > 0) & ~lit_gl).sum() > 0.5 * lit_gl.sum()
+
+
+def test_cpu_threads_glide_without_pulsing():
+    """A thread moved by a tenth of a pixel at a time keeps its light and its peak: no
+    crawling or pulsing when a strand drifts slowly (the sparkle the issue saw)."""
+    import pyrr
+
+    from engine.render.cpu_lines import StrandRasterizer
+
+    class Segs:
+        strands, points, strands_per_bundle = 1, 2, 1
+
+    w, h = 64, 48
+    view = pyrr.matrix44.create_look_at([0, 0, 4], [0, 0, 0], [0, 1, 0], dtype=np.float32)
+    proj = pyrr.matrix44.create_orthogonal_projection(-w / 2, w / 2, -h / 2, h / 2, 0.1, 10,
+                                                      dtype=np.float32)
+    rgba = np.zeros((64, 4), np.float32)
+    rgba[0] = (1.0, 1.0, 1.0, 1.0)
+    alpha = np.zeros(64, np.float32)
+    alpha[0] = 1.0
+    raster = StrandRasterizer(2)
+    sums, images = [], []
+    for k in range(11):  # a near-vertical thread moving right by 0.1 px a frame
+        dx = 0.1 * k
+        segs = Segs()
+        segs.x = np.array([-3.0 + dx, 3.0 + dx], np.float32)
+        segs.y = np.array([-20.0, 20.0], np.float32)
+        segs.z = np.zeros(2, np.float32)
+        img = np.zeros((h, w, 4), np.float32)
+        raster.paint(img, view, proj, segs, rgba, alpha, 2.0, 1.0, 1.0, 0.0, True)
+        sums.append(img[..., 0].sum())
+        images.append(img[..., 0])
+    assert np.ptp(sums) < 1e-3 * np.mean(sums)
+    # each tenth of a pixel moves a little light; a hard line jumps whole pixels (change 2.0)
+    change = [np.abs(b - a).sum() / a.sum() for a, b in zip(images, images[1:], strict=False)]
+    assert max(change) < 0.4, change
 
 
 def test_trails_are_kept_per_view(ctx):

@@ -101,6 +101,20 @@ def test_ritual_schedule_synchronises_breathing(seed):
     assert np.mean(coupled) > np.mean(early) + 0.25
 
 
+def test_default_ritual_tells_the_story_in_ten_seconds():
+    """The 10-second demo: apart at first, in step in the middle, loosening at the end."""
+    src = SyntheticAlcove(participants=8, seed=0)
+    signals = Signals()
+    sync = []
+    for i in range(300):
+        t = (i + 1) / 30
+        sync.append(signals.update(*src.poll(t), t, i, 1 / 30).group.synchrony)
+    sync = np.array(sync)
+    apart, together, loose = sync[60:105].mean(), sync[180:225].mean(), sync[285:].mean()
+    assert apart < 0.5 and together > 0.85, (apart, together)
+    assert loose < together - 0.2, (loose, together)
+
+
 def test_source_spec_errors_are_clear():
     assert open_source("synthetic:participants=3,seed=2").n == 3
     assert open_source("synthetic", seed=7).seed == 7
@@ -133,8 +147,9 @@ def digest(src: SyntheticAlcove, seconds: float = 20.0, fps: float = 30.0) -> st
 
 def test_glitch_zero_is_byte_identical_to_the_foundation_generator():
     # digest of SyntheticAlcove(participants=5, seed=11) polled at 30 fps for 20 s, computed with
-    # the generator as first committed (before glitch= existed): glitch=0 must not change a byte
-    golden = "fe428997c92b6196f01e14f2a1ce5b8ad3c25f6de798e5dc088bfc1557d376ff"
+    # the generator without glitches (as of the 12-second story ritual, issue 13): glitch=0 must
+    # not change a byte
+    golden = "35023b2da4b76625838c17966f2e7aa88e5675b8b8eef4a950fbc0c5817e0165"
     assert digest(SyntheticAlcove(participants=5, seed=11)) == golden
     assert digest(SyntheticAlcove(participants=5, seed=11, glitch=0.0)) == golden
 

@@ -174,7 +174,7 @@ class ParticleDrawer:
         energy = math.pi * wanted * wanted / 12.0 * layer.intensity
         np.multiply(self.palette.rgba[:, :3], self.palette.alpha[:, None], out=self._rgb)
         self.splatter.splat(image, view @ proj, p.x, p.y, p.z, p.fade, p.tint, p.owner, self._rgb,
-                            energy, clear)
+                            energy, clear, layer.smooth_splat)
 
 
 DRAWERS = {StrandLayer: StrandDrawer, ParticleLayer: ParticleDrawer}

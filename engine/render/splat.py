@@ -61,15 +61,26 @@ class Splatter:
         self.bands = max(1, get_num_threads())
         self._pixel = np.zeros(0, np.int32)
         self._light = np.zeros(0, F32)
+        self._col = np.zeros(0, np.int32)
+        self._frac = np.zeros((0, 2), F32)
 
     def splat(self, out: np.ndarray, mvp: np.ndarray, x, y, z, fade, tint, owner,
-              palette: np.ndarray, energy: float, clear: bool) -> None:
+              palette: np.ndarray, energy: float, clear: bool, smooth: bool = False) -> None:
         """Add the light of every particle into `out` ((h, w, 4), bottom row first, like a GL
-        texture); with `clear`, zero it first."""
+        texture); with `clear`, zero it first; `smooth`: bilinearly over four pixels."""
         h, w = out.shape[:2]
         if len(self._pixel) != len(x):
             self._pixel = np.zeros(len(x), np.int32)
             self._light = np.zeros(len(x), F32)
+        if smooth:
+            if len(self._col) != len(x):
+                self._col = np.zeros(len(x), np.int32)
+                self._frac = np.zeros((len(x), 2), F32)
+            _project_smooth(x, y, z, fade, tint, mvp.astype(F32), w, h, self._pixel, self._col,
+                            self._frac, self._light, F32(energy))
+            _accumulate_smooth(self._pixel, self._col, self._frac, self._light, owner, palette, out,
+                               self.bands, clear)
+            return
         _project(x, y, z, fade, tint, mvp.astype(F32), w, h, self._pixel, self._light, F32(energy))
         _accumulate(self._pixel, self._light, owner, palette, out, self.bands, clear)
 
@@ -126,6 +137,63 @@ def _accumulate(pixel, light, owner, palette, out, bands, clear):
             flat[q, 0] += palette[o, 0] * s
             flat[q, 1] += palette[o, 1] * s
             flat[q, 2] += palette[o, 2] * s
+
+
+@njit(parallel=True, cache=True, fastmath=FAST)
+def _project_smooth(x, y, z, fade, tint, m, w, h, row, col, frac, light, energy):
+    """The lower-left of the four pixels round each particle (row −2 when hidden; −1 is the
+    row just below the image), and its position between their centres (0..1 each way)."""
+    fw, fh = F32(w), F32(h)
+    for i in prange(len(x)):
+        px, py, pz = x[i], y[i], z[i]
+        cw = px * m[0, 3] + py * m[1, 3] + pz * m[2, 3] + m[3, 3]
+        cx = px * m[0, 0] + py * m[1, 0] + pz * m[2, 0] + m[3, 0]
+        cy = px * m[0, 1] + py * m[1, 1] + pz * m[2, 1] + m[3, 1]
+        cz = px * m[0, 2] + py * m[1, 2] + pz * m[2, 2] + m[3, 2]
+        inv = F32(1.0) / max(cw, F32(1e-6))
+        sx = (cx * inv * F32(0.5) + F32(0.5)) * fw - F32(0.5)
+        sy = (cy * inv * F32(0.5) + F32(0.5)) * fh - F32(0.5)
+        fx, fy = np.floor(sx), np.floor(sy)
+        visible = ((fade[i] > F32(0.0)) & (cw > F32(1e-4)) & (cz >= -cw) & (cz <= cw)
+                   & (fx >= F32(-1.0)) & (fy >= F32(-1.0)) & (fx < fw) & (fy < fh))
+        row[i] = np.int32(min(max(fy, F32(-1.0)), fh)) if visible else np.int32(-2)
+        col[i] = np.int32(min(max(fx, F32(-1.0)), fw))
+        frac[i, 0] = sx - fx
+        frac[i, 1] = sy - fy
+        light[i] = fade[i] * energy * (F32(0.7) + F32(0.6) * tint[i])
+
+
+@njit(parallel=True, cache=True, fastmath=FAST)
+def _accumulate_smooth(row, col, frac, light, owner, palette, out, bands, clear):
+    h, w, c = out.shape
+    rows = (h + bands - 1) // bands
+    one = F32(1.0)
+    for band in prange(bands):
+        lo = band * rows
+        hi = min(h, lo + rows)
+        if clear:
+            out[lo:hi] = F32(0.0)
+        for i in range(len(row)):
+            r0 = row[i]
+            if r0 < lo - 1 or r0 >= hi:
+                continue
+            c0 = col[i]
+            ax, ay = frac[i, 0], frac[i, 1]
+            o = owner[i]
+            s = light[i]
+            for dy in range(2):
+                r = r0 + dy
+                if r < lo or r >= hi:
+                    continue
+                wy = ay if dy else one - ay
+                for dx in range(2):
+                    cc = c0 + dx
+                    if cc < 0 or cc >= w:
+                        continue
+                    q = s * wy * (ax if dx else one - ax)
+                    out[r, cc, 0] += palette[o, 0] * q
+                    out[r, cc, 1] += palette[o, 1] * q
+                    out[r, cc, 2] += palette[o, 2] * q
 
 
 @njit(parallel=True, cache=True, fastmath=FAST)

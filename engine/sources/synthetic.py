@@ -4,8 +4,10 @@ Every participant breathes (10-20 breaths/min) and has a heartbeat (55-110 bpm w
 respiratory sinus arrhythmia and beat-to-beat jitter), skin conductance (a drifting tonic
 level with phasic responses) and four *simulated* dental-implant channels: saliva pH with
 acid dips and slow recovery, oral temperature cooled by inhalation, bacterial load and the
-biofilm that follows it. A ritual schedule couples everyone's breathing to a shared pacer
-part of the time, so the group drifts in and out of synchrony.
+biofilm that follows it. A ritual schedule guides everyone's breathing with a shared pacer:
+each period (`sync_period`, 12 s by default: the 10-second demo tells it once) the group
+arrives and breathes apart, each on a phase of their own, then falls into step, then loosens
+again — so the group goes in and out of synchrony.
 
 The simulation steps at a fixed internal rate and draws from one seeded generator in a fixed
 order, so its output depends only on the seed and the times asked for, never on how often
@@ -44,7 +46,7 @@ class SyntheticAlcove(Source):
                    "alcoves=K: participants shared out among Alcoves a1..aK)")
 
     def __init__(
-        self, participants: int = 8, seed: int = 0, sync_period: float = 30.0, alcove: str = "a1",
+        self, participants: int = 8, seed: int = 0, sync_period: float = 12.0, alcove: str = "a1",
         glitch: float = 0.0, alcoves: int = 0,
     ) -> None:
         if not 1 <= participants <= 256:
@@ -94,20 +96,32 @@ class SyntheticAlcove(Source):
         self.temp_cool = np.zeros(n)
         self.bacteria = r.uniform(0.25, 0.65, n)
         self.biofilm = self.bacteria * r.uniform(0.6, 0.9, n)
+        # apart, participant i breathes this far behind the pacer: evenly round the circle
+        self.offset = 2 * np.pi * np.arange(n) / n + r.uniform(-0.3, 0.3, n)
+
+    def apart(self, t: float) -> float:
+        """Ritual schedule: 1 while everyone breathes on a phase of their own, 0 in step.
+        Over a period: apart until 18 %, into step by 30 %, in step until 55 %, loose by 67 %."""
+        u = (t % self.sync_period) / self.sync_period
+        return 1.0 - _smoothstep(0.18, 0.3, u) * (1.0 - _smoothstep(0.55, 0.67, u))
 
     def coupling(self, t: float) -> float:
-        """Ritual schedule: how strongly breathing is pulled to the shared pacer (rad/s)."""
-        u = (t % self.sync_period) / self.sync_period
-        return 2.5 * _smoothstep(0.1, 0.25, u) * (1.0 - _smoothstep(0.7, 0.85, u))
+        """How strongly breathing is pulled to its place against the shared pacer (rad/s):
+        firmer in step than apart."""
+        return 2.5 - 1.0 * self.apart(t)
 
     # -- stepping ----------------------------------------------------------------------
     def _step(self, t: float, dt: float, beats: list[Event]) -> None:
         n, r = self.n, self._rng
         noise = r.standard_normal((6, n))
-        k = self.coupling(t) if self._stagger is None else np.array([self.coupling(t + d) for d in
-                                                                      self._stagger])
+        if self._stagger is None:
+            k, apart = self.coupling(t), self.apart(t)
+        else:
+            k = np.array([self.coupling(t + d) for d in self._stagger])
+            apart = np.array([self.apart(t + d) for d in self._stagger])
         self.pacer += 2 * np.pi * 12.0 / 60.0 * dt
-        self.phi += (self.omega + k * np.sin(self.pacer - self.phi)) * dt + 0.02 * noise[0] * math.sqrt(dt)
+        target = self.pacer - apart * self.offset
+        self.phi += (self.omega + k * np.sin(target - self.phi)) * dt + 0.02 * noise[0] * math.sqrt(dt)
         self.omega += (-0.02 * (self.omega - 2 * np.pi * 14.0 / 60.0)) * dt
 
         # heart: OU drift around the base, respiratory sinus arrhythmia, jittered beats
@@ -134,7 +148,7 @@ class SyntheticAlcove(Source):
         self.ph_dip += dips - self.ph_dip / 20.0 * dt
         inhale = np.maximum(-np.sin(self.phi), 0.0)
         self.temp_cool += (0.25 * inhale - self.temp_cool) / 3.0 * dt
-        cleaning = 0.004 * k  # the ritual lowers the bacterial load while the group is in sync
+        cleaning = 0.01 * (1.0 - apart)  # the ritual lowers the bacterial load while in step
         self.bacteria += (0.002 * (0.8 - self.bacteria) - cleaning) * dt + 0.002 * noise[3] * math.sqrt(dt)
         self.bacteria = np.clip(self.bacteria, 0.02, 0.98)
         self.biofilm += (self.bacteria * 0.85 - self.biofilm) / 60.0 * dt
