@@ -18,6 +18,7 @@ from engine.outputs.image import save_png
 from engine.outputs.window import Window
 from engine.recording.recorder import Recorder
 from engine.recording.show_record import next_frame, record_show
+from engine.recording.show_streams import ShowStreams
 from engine.reload import SceneReloader
 from engine.render import Renderer
 from engine.render.layouts import Layout, parse_layout
@@ -36,13 +37,15 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
              layout: str | Layout | None = None,
              on_frame: Callable[[LiveState], bool | None] | None = None,
              venue: str | Path | Venue | None = None, pattern: str | None = None,
-             publish: str | None = None, on_start: Callable[[Show], None] | None = None) -> int:
+             publish: str | None = None, on_start: Callable[[Show], None] | None = None,
+             hud: bool = True) -> int:
     """Run until Esc, the window closes, or the frame/seconds limit; returns frames drawn.
 
     `on_frame(state)` runs after each frame is drawn (before it is shown): scripts and tests
     use it to look at the output or steer the show; returning True ends the show.
     With `venue` (a venue file) the show drives that venue's outputs and `screenshot` is a
     folder (engine.venue.show); a calibration `pattern` runs a one-output venue without one.
+    `hud=False` starts with the overlay hidden (H shows it).
     """
     if venue is not None or pattern is not None:
         from engine.venue.show import run_venue_show
@@ -64,8 +67,9 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
     publisher = None
     try:
         renderer = Renderer(window.ctx, window.framebuffer_size, layout=layout)
-        hud = Hud(window.ctx, renderer.shaders)
-        window.on_key("h", lambda: setattr(hud, "visible", not hud.visible))
+        overlay = Hud(window.ctx, renderer.shaders)
+        overlay.visible = hud
+        window.on_key("h", lambda: setattr(overlay, "visible", not overlay.visible))
         patterns = _PatternKey(window)  # P: calibration patterns (grid, white, ramp) in place of the scene
         shader_errors: list[str] = []
         next_shader_check = 0.0
@@ -118,12 +122,12 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
                     except Exception as exc:  # noqa: BLE001 - keep the show alive
                         show.report("render", drawn, exc)
                     errors = _operator_errors(show, reloader, shader_errors)
-                    hud.draw(screen, _status(show, frame_ms), errors)
+                    overlay.draw(screen, _status(show, frame_ms), errors)
                 drawn += 1
                 last = (frames is not None and drawn >= frames) or (
                     seconds is not None and time.perf_counter() - start >= seconds)
                 if on_frame is not None and on_frame(LiveState(drawn, window, show, reloader,
-                                                                renderer, shader_errors)):
+                                                                renderer, shader_errors, streams)):
                     last = True
                 if last and screenshot is not None:
                     _save_screenshot(window, screenshot)
@@ -180,6 +184,7 @@ class LiveState:
     reloader: SceneReloader
     renderer: Renderer
     shader_errors: list[str]
+    streams: ShowStreams | None = None  # the show recording's own streams, with --record
 
     def pixels(self) -> np.ndarray:
         """The window's current image, (h, w, 4) uint8, top row first."""

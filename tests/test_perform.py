@@ -22,7 +22,7 @@ from engine.venue import load_venue
 from engine.venue.show import run_venue_show
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.window
+pytestmark = [pytest.mark.window, pytest.mark.own_process]
 SCENE = ROOT / "tests" / "scenes" / "perform_panel.py"
 
 

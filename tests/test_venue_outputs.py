@@ -20,7 +20,7 @@ from engine.venue.masks import inside_polygon
 from engine.venue.show import run_venue_show
 from tests.conftest import enable_dummy_monitor, run_cli, xrandr
 
-pytestmark = pytest.mark.window
+pytestmark = [pytest.mark.window, pytest.mark.own_process]
 
 
 def run(tmp_path: Path, text: str, frames: int = 3, pattern: str | None = None, on_frame=None,
