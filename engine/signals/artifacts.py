@@ -24,6 +24,7 @@ import math
 from numba import njit
 
 FLAT, CLIP, STEP, BURST, SWING, DROPOUT = 1, 2, 4, 8, 16, 32
+IN_SPAN = 64  # set on every sample of an open span (flagged, or within `hold` of a flagged one)
 KINDS = {FLAT: "flat", CLIP: "clipping", STEP: "step", BURST: "burst", SWING: "swing", DROPOUT: "dropout"}
 
 # state: 0 started, 1 prev_t, 2 prev_x, 3 changed_t, 4 base, 5 a_s, 6 a_l, 7 peak env, 8 p_l, 9 r_s,
@@ -41,7 +42,7 @@ def _ema(v, x, dt, tau):
 
 @njit(cache=True, nogil=True)
 def artifact_run(t, x, s, p, flags, quality, spans):
-    """Flags each sample (bit mask of kinds), the quality after it, and the spans that closed.
+    """Flags each sample (bit mask of kinds, IN_SPAN), the quality after it, and the spans that closed.
 
     spans rows: (start, end, kinds); returns how many rows were written."""
     nspan = 0
@@ -105,8 +106,8 @@ def artifact_run(t, x, s, p, flags, quality, spans):
                 spans[nspan, 0], spans[nspan, 1], spans[nspan, 2] = s[11], s[12] + p[10], s[15]
                 nspan += 1
             s[11] = math.nan
-        target = 0.0 if (warm or not math.isnan(s[11])) else 1.0
+        target = 0.5 if warm else (0.0 if not math.isnan(s[11]) else 1.0)  # 0.5: not known yet
         s[13] = _ema(s[13], target, dt, p[13] if target < s[13] else p[14])
-        flags[i] = kind
+        flags[i] = kind | (IN_SPAN if not math.isnan(s[11]) else 0)
         quality[i] = s[13]
     return nspan

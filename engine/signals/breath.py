@@ -22,10 +22,13 @@ class BreathTracker:
     """
 
     def __init__(self) -> None:
-        # mean, amp, rate, phase, value, deriv, last_t, last_x, above, last_cross, first_t, started
-        self.s = np.array([0.0, 1.0, 14.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, np.nan, np.nan, 0.0])
+        # mean, amp, rate, phase, value, deriv, last_t, last_x, above, last_cross, first_t, started,
+        # in_artifact
+        self.s = np.array([0.0, 1.0, 14.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, np.nan, np.nan, 0.0, 0.0])
         self.breaths: list[float] = []  # times of completed breaths since the last drain
+        self.periods: list[float] | None = None  # set to a list to log each breath's period (tools)
         self._out = np.zeros(16)
+        self._out_p = np.zeros(16)
         self.seen = False
 
     mean = property(lambda self: float(self.s[0]))
@@ -42,12 +45,18 @@ class BreathTracker:
         """True once a couple of seconds of waveform have settled the baseline."""
         return self.s[11] != 0.0 and now - self.s[10] >= 2.0
 
-    def push_many(self, t: np.ndarray, x: np.ndarray) -> None:
+    def push_many(self, t: np.ndarray, x: np.ndarray, mask: np.ndarray | None = None) -> None:
+        """Fold in samples; those with mask != 0 are artifact and hold the tracker."""
         self.seen = True
+        if mask is None:
+            mask = np.zeros(x.size, np.int8)
         n = breath_run(np.ascontiguousarray(t, dtype=np.float64), np.ascontiguousarray(x, dtype=np.float64),
-                       self.s, BREATH_WINDOW, HYSTERESIS, self._out)
+                       np.ascontiguousarray(mask, dtype=np.int8), self.s, BREATH_WINDOW, HYSTERESIS,
+                       self._out, self._out_p)
         if n:
             self.breaths += self._out[:n].tolist()
+            if self.periods is not None:
+                self.periods += self._out_p[:n].tolist()
 
     def push(self, t: float, x: float) -> None:
         self.push_many(np.array([t]), np.array([x]))
@@ -63,12 +72,19 @@ class Respiration:
         self.down: Decimator | None = None
         self.drift: CausalSos | None = None
 
-    def process(self, t: np.ndarray, x: np.ndarray) -> None:
+    def process(self, t: np.ndarray, x: np.ndarray, flags: np.ndarray | None = None) -> None:
+        """Feed a chunk; `flags` (per sample, from a QualityTracker) marks artifact samples."""
         if self.rate.update(t) or self.down is None:
             fs = self.rate.fs or TRACK_HZ
             self.down = Decimator(fs, TRACK_HZ if fs > 1.5 * TRACK_HZ else fs, 1.0)
             self.drift = highpass(fs / self.down.step, 0.05)
+        start = self.down._phase
         td, xd = self.down(t, np.asarray(x, dtype=np.float64))
         if td.size == 0:
             return
-        self.tracker.push_many(td, self.drift(xd) if self.drift is not None else xd)
+        mask = None
+        if flags is not None:  # a kept sample is artifact if any raw sample since the last kept one is
+            step = self.down.step
+            run = np.maximum.accumulate(np.where(flags != 0, np.arange(flags.size), -step))
+            mask = (np.arange(flags.size)[start::step] - run[start::step] < step).astype(np.int8)
+        self.tracker.push_many(td, self.drift(xd) if self.drift is not None else xd, mask)

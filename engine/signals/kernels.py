@@ -118,10 +118,15 @@ def blocks_run(t, e, f, ip, sring, lring, dring, tring, params, out):
     return nout
 
 
-# Breath state: [mean, amp, rate, phase, value, deriv, last_t, last_x, above, last_cross, first_t, started]
+# Breath state: [mean, amp, rate, phase, value, deriv, last_t, last_x, above, last_cross, first_t, started,
+#                in_artifact]
 @njit(cache=True, nogil=True)
-def breath_run(t, x, s, window, hysteresis, out):
-    """The BreathTracker update (see engine.signals.breath) over a chunk; returns breaths found."""
+def breath_run(t, x, mask, s, window, hysteresis, out, out_p):
+    """The BreathTracker update (see engine.signals.breath) over a chunk; returns breaths found.
+
+    Samples with mask != 0 lie in an artifact span: the tracker holds its phase, baseline and
+    amplitude, forgets its last crossing (so no breath interval spans the artifact), and
+    restarts its baseline at the first clean sample (a belt slip moves the level)."""
     nout = 0
     for i in range(x.size):
         ti, xi = t[i], x[i]
@@ -131,6 +136,11 @@ def breath_run(t, x, s, window, hysteresis, out):
         dt = ti - s[6]
         if dt <= 0.0:
             continue
+        if mask[i] != 0:
+            s[6], s[7], s[9], s[12] = ti, xi, math.nan, 1.0
+            continue
+        if s[12] != 0.0:
+            s[0], s[5], s[8], s[12] = xi, 0.0, 0.0, 0.0
         a = min(dt / window, 1.0)
         s[0] += a * (xi - s[0])
         s[1] += a * (abs(xi - s[0]) * math.pi / 2.0 - s[1])
@@ -147,6 +157,7 @@ def breath_run(t, x, s, window, hysteresis, out):
                     s[2] += 0.3 * (60.0 / period - s[2])
                     if nout < out.size:
                         out[nout] = ti
+                        out_p[nout] = period
                         nout += 1
             s[9] = ti
         elif s[8] != 0.0 and centred < -h:
