@@ -26,7 +26,7 @@ class BreathTracker:
         # in_artifact
         self.s = np.array([0.0, 1.0, 14.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, np.nan, np.nan, 0.0, 0.0])
         self.breaths: list[float] = []  # times of completed breaths since the last drain
-        self.periods: list[float] | None = None  # set to a list to log each breath's period (tools)
+        self.periods: list[tuple[float, float]] | None = None  # a list here logs (breath, period) (tools)
         self._out = np.zeros(16)
         self._out_p = np.zeros(16)
         self.seen = False
@@ -56,7 +56,7 @@ class BreathTracker:
         if n:
             self.breaths += self._out[:n].tolist()
             if self.periods is not None:
-                self.periods += self._out_p[:n].tolist()
+                self.periods += list(zip(self._out[:n].tolist(), self._out_p[:n].tolist(), strict=True))
 
     def push(self, t: float, x: float) -> None:
         self.push_many(np.array([t]), np.array([x]))

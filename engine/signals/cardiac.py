@@ -43,7 +43,7 @@ class BlockBeats:
         self.rings = (np.zeros(ns), np.zeros(nl), np.zeros(lag), np.full(lag, -np.inf))
         self._out = np.zeros(64)
         self.rr: deque[float] = deque(maxlen=8)
-        self.rr_log: list[float] | None = None  # set to a list to log every accepted interval (tools)
+        self.rr_log: list[tuple[float, float]] | None = None  # a list here logs (beat, interval) (tools)
         self.rejected = 0  # beats dropped because they fell in an artifact span
         self.last_ok = -math.inf  # the last beat reported (true time)
 
@@ -74,7 +74,7 @@ class BlockBeats:
             if math.isfinite(prev) and (quality is None or not quality.artifact_between(prev, tb)):
                 self.rr.append(tb - prev)
                 if self.rr_log is not None:
-                    self.rr_log.append(tb - prev)
+                    self.rr_log.append((tb, tb - prev))
             prev = tb
             beats.append(tb)
         self.last_ok = prev

@@ -20,7 +20,7 @@ from engine.signals.breath import Respiration
 from engine.signals.cardiac import DETECTORS
 from engine.signals.eda import EdaTracker
 from engine.signals.kernels import clean_run
-from engine.signals.quality import QUALITY_CHANNELS, QualityTracker
+from engine.signals.quality import QUALITY_CHANNELS, SHAPE_POINTS, SHIFT, QualityTracker
 from engine.signals.ring import Ring
 
 BEAT_DECAY = 0.12  # seconds: how fast the heartbeat glow fades
@@ -184,16 +184,18 @@ class Signals:
 
     @staticmethod
     def _shapes(st: _State, channel: str, qt: QualityTracker, beats: list[float]) -> None:
-        """Template matching: each beat's waveform, resampled to 64 points, against the template."""
+        """Template matching: each beat's waveform, resampled to a fixed length, against the template."""
         ring = st.rings.get(channel)
         if not beats or ring is None:
             return
         before, after = SHAPE[channel]
-        t, v = ring.arrays(before + after + (ring.last_t - beats[0]))
+        pad = (before + after) * SHIFT / (SHAPE_POINTS - 2 * SHIFT)  # room for the shifts
+        a, b = before + pad, after + pad
+        t, v = ring.arrays(a + b + (ring.last_t - beats[0]))
         for tb in beats:
-            if t.size < 8 or t[0] > tb - before or t[-1] < tb + after:
+            if t.size < 8 or t[0] > tb - a or t[-1] < tb + b:
                 continue  # the ring no longer (or not yet) holds the whole beat
-            qt.beat_shape(np.interp(np.linspace(tb - before, tb + after, 64), t, v))
+            qt.beat_shape(np.interp(np.linspace(tb - a, tb + b, SHAPE_POINTS), t, v))
 
     def _beat(self, st: _State, tb: float, hr: float, now: float) -> None:
         # the event carries the beat's true time; the glow starts when it is known (detection

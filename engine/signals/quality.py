@@ -27,6 +27,8 @@ PARAMS = {
 QUALITY_CHANNELS = tuple(PARAMS)
 SPAN_MEMORY = 60.0  # seconds of closed spans kept for detectors reporting late
 TEMPLATE_BEATS = 8  # beats averaged into the template
+SHAPE_POINTS = 80  # a beat's window, resampled: 64 points of shape and 8 either side for shifts
+SHIFT = 8
 
 
 class QualityTracker:
@@ -44,6 +46,7 @@ class QualityTracker:
         self.match = math.nan  # template correlation of the latest beat (ECG/PPG)
         self._template: np.ndarray | None = None
         self._beats = 0
+        self._matches: deque[float] = deque(maxlen=3)
 
     @property
     def signal(self) -> float:
@@ -91,20 +94,29 @@ class QualityTracker:
         return any(s0 <= b and s1 >= a for s0, s1, _ in reversed(self.spans))
 
     def beat_shape(self, window: np.ndarray) -> None:
-        """Correlate a beat's waveform (fixed window around it) with the template, then update it."""
-        if window.size < 8 or not np.all(np.isfinite(window)):
+        """Correlate a beat's waveform with the template (best of small shifts, as the detector's
+        beat time jitters by a few samples), then teach the template if it looks like a beat.
+
+        `window` is the beat resampled to SHAPE_POINTS points, of which the template covers the
+        middle ones (the rest is room to shift)."""
+        if window.size != SHAPE_POINTS or not np.all(np.isfinite(window)):
             return
-        w = window - window.mean()
-        norm = float(np.sqrt(w @ w))
-        if norm == 0.0:
-            self.match = 0.0
-            return
-        w = w / norm
+        k = SHIFT
+        mid = window[k:window.size - k]
         tpl = self._template
-        if tpl is None or tpl.size != w.size:
-            self._template, self._beats = w.copy(), 1
+        if tpl is None:
+            self._template, self._beats = _unit(mid), 1
             return
-        self.match = float(w @ tpl / max(float(np.sqrt(tpl @ tpl)), 1e-12))
-        if self.match > 0.5:  # only beats that look like beats teach the template
+        best = max(float(_unit(window[j:j + mid.size]) @ tpl) for j in range(0, 2 * k + 1, 2))
+        self._matches.append(best)
+        self.match = float(np.median(self._matches))  # one odd beat (an ectopic) is not noise
+        if best > 0.5:  # only beats that look like beats teach the template
             self._beats = min(self._beats + 1, TEMPLATE_BEATS)
-            tpl += (w - tpl) / self._beats
+            tpl += (_unit(mid) - tpl) / self._beats
+            tpl /= max(float(np.sqrt(tpl @ tpl)), 1e-12)
+
+
+def _unit(w: np.ndarray) -> np.ndarray:
+    w = w - w.mean()
+    n = float(np.sqrt(w @ w))
+    return w / n if n > 0.0 else w
