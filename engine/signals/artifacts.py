@@ -9,8 +9,10 @@ clean past, so one kernel serves every sensor, gain and sampling rate:
   QRS upstroke on ECG, the pulse upstroke on PPG, the inhale on a belt);
 - movement burst: the short-term mean |slope| several times its clean long-term mean (noise is
   dense where a physiological waveform is spiky: the kurtosis idea, causal and per sample);
-- swing: the short-term amplitude around the baseline several times the clean amplitude (a
-  belt slip, a large movement); dropout: far below it (a loose sensor).
+- swing: the short-term amplitude around the baseline several times the clean amplitude, or
+  the level over about a breath (`tau_mid`) moving away from the baseline by several clean
+  amplitudes (a belt slip, a wearer leaning: large slow swings); dropout: the amplitude far
+  below the clean one (a loose sensor).
 
 The references adapt only on clean samples (and again after `relearn` seconds of artifact, so
 a real change of gain is eventually accepted). A flagged sample opens an artifact span that
@@ -29,10 +31,11 @@ KINDS = {FLAT: "flat", CLIP: "clipping", STEP: "step", BURST: "burst", SWING: "s
 
 # state: 0 started, 1 prev_t, 2 prev_x, 3 changed_t, 4 base, 5 a_s, 6 a_l, 7 peak env, 8 p_l, 9 r_s,
 # 10 r_l, 11 span start (nan: none), 12 last flagged t, 13 quality, 14 first_t, 15 span kinds,
-# 16 flagged since (nan: not), 17 flagged seconds (total), 18 seen seconds (total)
-NSTATE = 19
+# 16 flagged since (nan: not), 17 flagged seconds (total), 18 seen seconds (total), 19 mid mean
+NSTATE = 20
 # params: 0 tau_base, 1 tau_short, 2 tau_long, 3 tau_amp, 4 k_burst, 5 k_step, 6 k_swing,
-# 7 k_dropout, 8 flat_min, 9 clip_min, 10 hold, 11 warm, 12 relearn, 13 q_down, 14 q_up, 15 peak_tau
+# 7 k_dropout, 8 flat_min, 9 clip_min, 10 hold, 11 warm, 12 relearn, 13 q_down, 14 q_up, 15 peak_tau,
+# 16 tau_mid, 17 k_drift
 
 
 @njit(cache=True, nogil=True)
@@ -49,7 +52,7 @@ def artifact_run(t, x, s, p, flags, quality, spans):
     for i in range(x.size):
         ti, xi = t[i], x[i]
         if s[0] == 0.0:
-            s[0], s[1], s[2], s[3], s[4], s[14] = 1.0, ti, xi, ti, xi, ti
+            s[0], s[1], s[2], s[3], s[4], s[14], s[19] = 1.0, ti, xi, ti, xi, ti, xi
             flags[i] = 0
             quality[i] = s[13]
             continue
@@ -65,6 +68,7 @@ def artifact_run(t, x, s, p, flags, quality, spans):
         s[18] += dt
         warm = ti - s[14] < p[11]
         s[4] = _ema(s[4], xi, dt, p[0])
+        s[19] = _ema(s[19], xi, dt, p[16])
         dev = abs(xi - s[4])
         s[5] = _ema(s[5], slope, dt, p[1])
         s[9] = _ema(s[9], dev, dt, p[3])
@@ -80,7 +84,7 @@ def artifact_run(t, x, s, p, flags, quality, spans):
                 kind |= STEP
             if s[5] > p[4] * s[6]:
                 kind |= BURST
-            if s[9] > p[6] * s[10]:
+            if s[9] > p[6] * s[10] or abs(s[19] - s[4]) > p[17] * s[10]:
                 kind |= SWING
             if s[9] < p[7] * s[10]:
                 kind |= DROPOUT

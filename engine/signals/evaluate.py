@@ -45,13 +45,12 @@ def run_live(channel: str, x: np.ndarray, fs: float) -> dict:
     st = sig._states["p01"]
     q = st.quality[channel]
     pairs = np.asarray(log or [], np.float64).reshape(-1, 2)
-    intervals = pairs[pairs[:, 0] - pairs[:, 1] > WARMUP, 1]
-    return {"intervals": intervals, "q_t": np.asarray(qt), "q": np.asarray(qv),
+    return {"pairs": pairs[pairs[:, 0] - pairs[:, 1] > WARMUP], "q_t": np.asarray(qt), "q": np.asarray(qv),
             "spans": [(a, b) for a, b, _ in q.spans], "rejected": q.rejected, "kinds": dict(q.kinds)}
 
 
 def run_ungated(channel: str, x: np.ndarray, fs: float) -> np.ndarray:
-    """Intervals (s) from the detector without quality gating, as main had it."""
+    """Event times (s) from the detector without quality gating, as main had it."""
     t = np.arange(x.size) / fs
     n = max(1, int(CHUNK * fs))
     if channel == "respiration":
@@ -62,15 +61,16 @@ def run_ungated(channel: str, x: np.ndarray, fs: float) -> np.ndarray:
             resp.process(t[i:i + n], x[i:i + n])
             times += resp.tracker.breaths
             resp.tracker.breaths.clear()
-        return _after(np.asarray(times))
+        return np.asarray(times)
     det = DETECTORS[channel]()
-    beats = [b for i in range(0, x.size, n) for b in det.process(t[i:i + n], x[i:i + n])]
-    return _after(np.asarray(beats))
+    return np.asarray([b for i in range(0, x.size, n) for b in det.process(t[i:i + n], x[i:i + n])])
 
 
-def _after(times: np.ndarray) -> np.ndarray:
-    times = times[times > WARMUP]
-    return np.diff(times)
+def pairs_of(times: np.ndarray) -> np.ndarray:
+    """(end, length) of the intervals between consecutive events after the warm-up."""
+    times = np.asarray(times, np.float64)
+    p = np.stack([times[1:], np.diff(times)], axis=1) if times.size > 1 else np.zeros((0, 2))
+    return p[p[:, 0] - p[:, 1] > WARMUP]
 
 
 def reference_times(channel: str, x: np.ndarray, fs: float) -> np.ndarray:
@@ -89,19 +89,19 @@ def reference_times(channel: str, x: np.ndarray, fs: float) -> np.ndarray:
         return np.asarray(info["RSP_Peaks"]) / fs
 
 
-def clean_intervals(times: np.ndarray, spans: list[tuple[float, float]], margin: float = 0.5) -> np.ndarray:
-    """Intervals between consecutive events after the warm-up whose span touches no artifact."""
-    times = np.asarray(times)
-    a, b = times[:-1], times[1:]
-    ok = a > WARMUP
+def clean_part(pairs: np.ndarray, spans: list[tuple[float, float]], margin: float = 0.5) -> np.ndarray:
+    """Lengths of the intervals (end, length) that touch no injected span: the clean parts."""
+    b = pairs[:, 0]
+    a = b - pairs[:, 1]
+    ok = np.ones(b.size, bool)
     for s0, s1 in spans:
         ok &= (b < s0 - margin) | (a > s1 + margin)
-    return b[ok] - a[ok]
+    return pairs[ok, 1]
 
 
-def rate(intervals: np.ndarray, channel: str, nn: bool) -> float:
+def rate(intervals: np.ndarray, channel: str, nn: bool = False) -> float:
     """Events per minute from intervals: physiological limits, and with `nn` within 30 % of the median."""
-    lo, hi = (0.3, 2.0) if channel != "respiration" else (1.5, 20.0)
+    lo, hi = (0.3, 2.0) if channel != "respiration" else (1.0, 20.0)
     iv = np.asarray(intervals)
     iv = iv[(iv > lo) & (iv < hi)]
     if nn and iv.size:
