@@ -8,7 +8,7 @@ from engine.signals.filters import CausalSos, Decimator, RateEstimate, highpass
 from engine.signals.kernels import breath_run
 
 BREATH_WINDOW = 8.0  # seconds: time constant of the respiration baseline and amplitude
-HYSTERESIS = 0.2  # of the peak-to-trough amplitude: how far a peak must be left to count (as neurokit2)
+HYSTERESIS = 0.3  # of the peak-to-trough amplitude: how far a peak must be left to count (as neurokit2)
 TRACK_HZ = 25.0  # the tracker runs at this rate whatever the sensor's
 DRIFT_HZ = 0.05  # slower than breathing: baseline drift and posture
 
