@@ -24,7 +24,8 @@ from engine.signals.kernels import blocks_run
 from engine.signals.quality import QualityTracker
 
 PPG_FIR_SECONDS = 3.0  # long enough to reject baseline wander below 0.5 Hz
-GUARD = 0.25  # seconds: a beat this close to an artifact span is not trusted
+GUARD = 0.25  # seconds: a beat this close to an artifact span is not trusted...
+RHYTHM = 0.15  # ...unless it comes within this share of the median interval after the last beat
 
 
 class BlockBeats:
@@ -59,17 +60,20 @@ class BlockBeats:
                 shift: float = 0.0) -> list[float]:
         """Beats (true times, minus `shift`) completed by this chunk of energy.
 
-        With a quality tracker, a beat within GUARD seconds of an artifact span is dropped and
-        an interval that spans one is not used for the rate (beats are reported at least the
-        detector's latency late, so the spans around them are already known)."""
+        With a quality tracker, a beat within GUARD seconds of an artifact span is dropped unless
+        it falls where the rhythm expects the next beat, and an interval that touches an artifact
+        is never used for the rate (beats are reported at least the detector's latency late, so
+        the spans around them are already known)."""
         prev = self.last_ok
         n = blocks_run(t, np.ascontiguousarray(e, dtype=np.float64), self.f, self.ip, *self.rings,
                        self.params, self._out)
         beats = []
         for tb in (self._out[:n] - shift).tolist():
             if quality is not None and quality.artifact_between(tb - GUARD, tb + GUARD):
-                self.rejected += 1
-                prev = -math.inf
+                if not self._in_rhythm(tb, prev):  # noise, not a heart: keep the glow dark
+                    self.rejected += 1
+                    continue
+                prev, beats = tb, [*beats, tb]  # where the rhythm expects a beat: shown, not timed
                 continue
             if math.isfinite(prev) and (quality is None or not quality.artifact_between(prev, tb)):
                 self.rr.append(tb - prev)
@@ -79,6 +83,14 @@ class BlockBeats:
             beats.append(tb)
         self.last_ok = prev
         return beats
+
+    def _in_rhythm(self, tb: float, prev: float) -> bool:
+        """True if a beat comes one or two median intervals (within RHYTHM) after the last one."""
+        if len(self.rr) < 3 or not math.isfinite(prev):
+            return False
+        med = float(np.median(self.rr))
+        gap = tb - prev
+        return abs(gap - med) < RHYTHM * med or abs(gap - 2.0 * med) < RHYTHM * med
 
     def heart_rate(self) -> float:
         """bpm from the median of the recent beat intervals (nan until two beats)."""

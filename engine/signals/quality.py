@@ -19,7 +19,7 @@ from engine.signals.artifacts import KINDS, NSTATE, artifact_run
 # tau_base, tau_short, tau_long, tau_amp, k_burst, k_step, k_swing, k_dropout, flat_min, clip_min,
 # hold, warm, relearn, q_down, q_up, peak_tau, tau_mid, k_drift (the meanings: engine.signals.artifacts)
 PARAMS = {
-    "ecg": (0.5, 1.0, 20.0, 1.0, 3.0, 3.0, 4.0, 0.15, 0.15, 0.06, 1.0, 5.0, 10.0, 0.1, 1.5, 3.0, 0.5, 1e9),
+    "ecg": (0.5, 1.0, 20.0, 1.0, 4.0, 3.0, 4.0, 0.15, 0.15, 0.06, 1.0, 5.0, 10.0, 0.1, 1.5, 3.0, 0.5, 1e9),
     "ppg": (1.5, 1.0, 20.0, 1.0, 3.0, 4.0, 3.0, 0.2, 0.2, 0.08, 1.0, 5.0, 10.0, 0.1, 1.5, 3.0, 1.5, 1e9),
     "respiration": (10.0, 0.5, 30.0, 3.0, 4.5, 5.0, 3.0, 0.2, 0.6, 0.3, 2.0, 12.0, 20.0, 0.1, 2.0, 6.0,
                     2.0, 3.0),
