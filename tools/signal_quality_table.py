@@ -39,7 +39,8 @@ STARTS = {"ecg": (20.0, 45.0, 70.0, 95.0), "ppg": (20.0, 45.0, 70.0, 95.0), "res
 def recordings() -> dict[str, tuple[str, np.ndarray, float]]:
     import pandas as pd
 
-    med = np.loadtxt(bz2.open(DATA / "pyphysio_medical_ecg_eda_bvp_resp_2048hz.txt.bz2", "rt"))
+    with bz2.open(DATA / "pyphysio_medical_ecg_eda_bvp_resp_2048hz.txt.bz2", "rt") as f:
+        med = np.loadtxt(f)
     adc = np.loadtxt(DATA / "pyhrv_ecg_1000hz_opensignals.txt")[:, -1]
     h117 = pd.read_csv(DATA / "heartpy_ppg_117hz.csv")
     fs117 = 1000.0 / float(np.median(np.diff(h117["timer"].to_numpy())))

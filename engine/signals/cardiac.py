@@ -110,7 +110,8 @@ class _Detector:
     def build(self, fs: float) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def beats(self, t: np.ndarray, x: np.ndarray, flags: np.ndarray | None) -> list[float]:  # pragma: no cover
+    def beats(self, t: np.ndarray, x: np.ndarray,
+              flags: np.ndarray | None) -> list[float]:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def process(self, t: np.ndarray, x: np.ndarray, flags: np.ndarray | None = None,

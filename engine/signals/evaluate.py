@@ -32,7 +32,8 @@ def run_live(channel: str, x: np.ndarray, fs: float) -> dict:
     qt, qv, log = [], [], None
     for k, i in enumerate(range(0, x.size, n)):
         now = float(t[min(i + n, x.size) - 1])
-        frame = sig.update([Chunk("p01", channel, t[i:i + n], x[i:i + n].astype(np.float32))], [], now, k, CHUNK)
+        chunk = Chunk("p01", channel, t[i:i + n], x[i:i + n].astype(np.float32))
+        frame = sig.update([chunk], [], now, k, CHUNK)
         st = sig._states["p01"]
         if log is None:
             if channel == "respiration":

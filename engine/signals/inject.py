@@ -40,7 +40,8 @@ def inject(x: np.ndarray, fs: float, channel: str, kind: str, starts: list[float
         seg = y[a:a + n]
         u = np.arange(n) / fs
         if kind == "burst":
-            seg += 3.0 * spread * _band_noise(rng, n, fs, BURST_BAND[channel]) * np.sqrt(np.clip(np.sin(np.pi * u / u[-1]), 0.0, 1.0))
+            envelope = np.sqrt(np.clip(np.sin(np.pi * u / u[-1]), 0.0, 1.0))  # rises within ~0.2 s
+            seg += 3.0 * spread * _band_noise(rng, n, fs, BURST_BAND[channel]) * envelope
         elif kind == "clipping":
             rail = float(np.median(x)) + 1.2 * spread
             y[a:a + n] = np.minimum(seg + 2.0 * spread, rail)
