@@ -11,14 +11,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.clock import FixedClock
 from engine.data import Chunk
 from engine.recording.inspect import format_summary, summarize
 from engine.recording.readers import Recording, Series
+from engine.runtime import Show
+from engine.scene import create_scene
 from engine.signals import Signals
 from engine.signals import evaluate as ev
 from engine.signals.artifacts import IN_SPAN
 from engine.signals.inject import KINDS_FOR, inject
 from engine.signals.quality import QualityTracker
+from engine.sources.base import Source
 
 nk = pytest.importorskip("neurokit2")
 DATA = Path(__file__).parent / "data"
@@ -165,3 +169,42 @@ def test_inspect_reports_quality_rejected_share_and_rates(tmp_path):
     text = format_summary(s)
     assert "quality ecg" in text and "rejected" in text
     assert math.isfinite(q["rate"])
+
+
+class _Belts(Source):
+    """Two breathing belts at 25 Hz; from 20 s the second wearer moves (a burst on the belt)."""
+
+    def __init__(self) -> None:
+        self.sent = 0.0
+        rng = np.random.default_rng(5)
+        self.t = np.arange(0.0, 40.0, 0.04)
+        self.x = {"a": np.cos(2 * np.pi * 0.25 * self.t), "b": np.cos(2 * np.pi * 0.22 * self.t)}
+        moving = self.t >= 20.0
+        self.x["b"][moving] += 5.0 * rng.standard_normal(int(moving.sum()))
+
+    def poll(self, now: float) -> tuple[list[Chunk], list]:
+        i0, i1 = np.searchsorted(self.t, [self.sent, now], side="right")
+        self.sent = now
+        return [Chunk(pid, "respiration", self.t[i0:i1], x[i0:i1].astype(np.float32))
+                for pid, x in self.x.items() if i1 > i0], []
+
+
+def test_chorus_alcove_greys_and_dims_a_bundle_while_its_breathing_is_untrustworthy():
+    scene = create_scene("chorus_alcove")
+    show = Show(scene, _Belts(), FixedClock(5))
+    sat, glow = {}, {}
+    for _ in range(140):
+        frame = show.advance()
+        slot = {p.id: p.slot for p in frame.participants}
+        if frame.t > 14.0:
+            phase = "before" if frame.t < 20.0 else ("after" if frame.t > 22.0 else "onset")
+            for pid, b in slot.items():
+                c = scene.strands.color[b]
+                sat.setdefault((pid, phase), []).append(float(c.max() - c.min()))
+                glow.setdefault((pid, phase), []).append(float(scene.strands.glow[b]))
+    m = {k: float(np.mean(v)) for k, v in sat.items()}
+    g = {k: float(np.mean(v)) for k, v in glow.items()}
+    assert not any(p.stale for p in frame.participants)  # untrustworthy is not stale: data flows
+    assert m[("b", "after")] < 0.5 * m[("b", "before")]  # grey while moving...
+    assert m[("a", "after")] > 0.9 * m[("a", "before")]  # ...and only the one who moves
+    assert g[("b", "after")] < 0.7 * g[("b", "before")]
