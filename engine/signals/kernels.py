@@ -162,7 +162,7 @@ def breath_run(t, x, mask, s, window, hysteresis, out, out_p):
                 if not math.isnan(s[17]):
                     depth = s[13] - s[17]
                     s[18] = depth if s[18] <= 0.0 else s[18] + 0.2 * (depth - s[18])
-                    s[18] = min(max(s[18], s[1]), 4.0 * s[1])  # no runaway after a missed trough
+                    s[18] = min(max(s[18], s[1]), 2.5 * s[1])  # no runaway after a missed trough
                 if not math.isnan(s[16]):
                     period = s[14] - s[16]
                     if 1.0 < period < 30.0:
