@@ -208,3 +208,22 @@ def test_chorus_alcove_greys_and_dims_a_bundle_while_its_breathing_is_untrustwor
     assert m[("b", "after")] < 0.5 * m[("b", "before")]  # grey while moving...
     assert m[("a", "after")] > 0.9 * m[("a", "before")]  # ...and only the one who moves
     assert g[("b", "after")] < 0.7 * g[("b", "before")]
+
+
+def test_eda_quality_flags_a_frozen_sensor_and_an_electrode_jump():
+    fs = 8.0
+    t = np.arange(0.0, 240.0, 1 / fs)
+    rng = np.random.default_rng(4)
+    x = 4.0 + 0.002 * t + 0.3 * np.exp(-((t % 25.0) - 5.0) ** 2 / 4.0) + 0.002 * rng.standard_normal(t.size)
+    x[(t >= 60.0) & (t < 62.0)] += 5.0  # the electrode lifts and lands: a jump in µS
+    x[t >= 150.0] = x[int(150 * fs)]  # the sensor freezes
+    qt = QualityTracker("eda")
+    q = {}
+    for i in range(0, t.size, 8):
+        qt.process(t[i:i + 8], x[i:i + 8])
+        q[round(float(t[min(i + 8, t.size) - 1]), 3)] = qt.quality
+    assert q[49.875] > 0.9  # slow responses are not artifacts
+    assert q[61.875] < 0.1
+    assert q[139.875] > 0.9
+    assert q[239.875] < 0.1  # flat for over a minute
+    assert "step" in qt.kinds and "flat" in qt.current and qt.open_since == pytest.approx(150.0, abs=0.2)

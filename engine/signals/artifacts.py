@@ -31,7 +31,7 @@ KINDS = {FLAT: "flat", CLIP: "clipping", STEP: "step", BURST: "burst", SWING: "s
 
 # state: 0 started, 1 prev_t, 2 prev_x, 3 changed_t, 4 base, 5 a_s, 6 a_l, 7 peak env, 8 p_l, 9 r_s,
 # 10 r_l, 11 span start (nan: none), 12 last flagged t, 13 quality, 14 first_t, 15 span kinds,
-# 16 flagged since (nan: not), 17 flagged seconds (total), 18 seen seconds (total), 19 mid mean
+# 16 flagged since (nan: not), 17 seconds inside spans (total), 18 seen seconds (total), 19 mid mean
 NSTATE = 20
 # params: 0 tau_base, 1 tau_short, 2 tau_long, 3 tau_amp, 4 k_burst, 5 k_step, 6 k_swing,
 # 7 k_dropout, 8 flat_min, 9 clip_min, 10 hold, 11 warm, 12 relearn, 13 q_down, 14 q_up, 15 peak_tau,
@@ -97,7 +97,6 @@ def artifact_run(t, x, s, p, flags, quality, spans):
         if kind != 0:
             if math.isnan(s[16]):
                 s[16] = ti
-            s[17] += dt
             if math.isnan(s[11]):
                 s[11] = min(ti, s[3]) if kind & (FLAT | CLIP) else ti
                 s[15] = 0.0
@@ -110,6 +109,8 @@ def artifact_run(t, x, s, p, flags, quality, spans):
                 spans[nspan, 0], spans[nspan, 1], spans[nspan, 2] = s[11], s[12] + p[10], s[15]
                 nspan += 1
             s[11] = math.nan
+        if not math.isnan(s[11]):
+            s[17] += dt  # time inside artifact spans: what the detectors skip
         target = 0.5 if warm else (0.0 if not math.isnan(s[11]) else 1.0)  # 0.5: not known yet
         s[13] = _ema(s[13], target, dt, p[13] if target < s[13] else p[14])
         flags[i] = kind | (IN_SPAN if not math.isnan(s[11]) else 0)

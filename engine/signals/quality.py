@@ -64,12 +64,19 @@ class QualityTracker:
 
     @property
     def rejected(self) -> float:
-        """Share of the time seen so far that was flagged as artifact."""
+        """Share of the time seen so far that lay in artifact spans (skipped by the detectors)."""
         return float(self.s[17] / self.s[18]) if self.s[18] > 0 else 0.0
 
     @property
     def open_since(self) -> float | None:
         return None if math.isnan(self.s[11]) else float(self.s[11])
+
+    @property
+    def current(self) -> list[str]:
+        """The kinds of the artifact span open now (empty if none)."""
+        if math.isnan(self.s[11]):
+            return []
+        return [name for bit, name in KINDS.items() if int(self.s[15]) & bit]
 
     def process(self, t: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Fold in a chunk; returns each sample's artifact flags (0: clean)."""
