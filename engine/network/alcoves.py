@@ -46,7 +46,7 @@ class _Alcove:
             self.pids.append(pid)
             self.statics.append({"id": pid, "slot": slot, "values": values, "raw": {},
                                  "breath_rate": row[1], "heart_rate": row[0], "eda_tonic": row[2],
-                                 "eda_phasic": 0.0, "alcove": name})
+                                 "eda_phasic": 0.0, "alcove": name, "quality": {}})
             rows.append(row)
             base.append(nan if phase is None else float(phase))
             flag.append(bool(f["stale"]))
