@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "with its own clock ticks, data and operator actions")
     render.add_argument("--fps", type=positive_float, default=30.0, help="frame rate (default 30)")
     render.add_argument("--no-progress", action="store_true", help="print no progress")
+    render.add_argument("--wait", type=positive_float, default=10.0, metavar="S",
+                        help="a live source (osc, mqtt, lsl) that delivers nothing in S seconds "
+                             "fails the render (default 10)")
     render.add_argument("--codec", choices=CODECS, help="h264 or hevc in .mp4 (default h264); "
                         ".mov is ProRes 4444 with alpha, .mkv FFV1 lossless, DIR/%%05d.png PNG frames")
     render.add_argument("--crf", type=int, default=18,
@@ -212,9 +215,11 @@ def cmd_render(args: argparse.Namespace) -> int:
                          args.seed, progress=not args.no_progress, layout=args.layout,
                          codec=args.codec, crf=args.crf, preset=args.preset, gop=args.gop,
                          workers=args.workers, scheduler=args.scheduler, start=args.start,
-                         timing=args.timing, publish=args.publish)
-    print(f"wrote {out} ({stats.frames} frames, {args.size[0]}x{args.size[1]}) "
-          f"in {stats.seconds:.1f} s, {stats.fps:.1f} fps", file=sys.stderr)
+                         timing=args.timing, publish=args.publish, wait=args.wait)
+    compiled = f"{stats.compiled:.1f} s compiling kernels, first run only; " if stats.compiled else ""
+    print(f"wrote {out} ({stats.frames} frames, {args.size[0]}x{args.size[1]}) in {stats.seconds:.1f} s "
+          f"wall ({compiled}first frame after {stats.warmup:.1f} s), then {stats.steady_fps:.1f} fps",
+          file=sys.stderr)
     return 0
 
 

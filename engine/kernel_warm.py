@@ -104,7 +104,7 @@ def warm(scene: str, software: bool = True, report: Report | None = None,
         return 0.0
     begin = time.perf_counter()
     if helpers is None:
-        helpers = min(MAX_HELPERS, max(1, (os.cpu_count() or 1) - 1))
+        helpers = default_helpers()
     parts = shares(cold, min(helpers + 1, len(cold)))
     done, total, lock = [0], len(cold), threading.Lock()
 
@@ -123,11 +123,20 @@ def warm(scene: str, software: bool = True, report: Report | None = None,
     for name in parts[0]:
         compile_kernel(name)
         finished()
-    for p, t in zip(procs, readers):
+    for p, t in zip(procs, readers, strict=True):
         if p.wait() != 0:  # what it did not compile, the frames compile when they call it
             log.debug("kernel helper exited with %s", p.returncode)
         t.join()
     return time.perf_counter() - begin
+
+
+def default_helpers() -> int:
+    """One fewer than the cores (at least 1, at most 3); SYMPHONY_KERNEL_HELPERS=N overrides
+    (0: the main process compiles them all, one after another, as before)."""
+    try:
+        return max(0, int(os.environ["SYMPHONY_KERNEL_HELPERS"]))
+    except (KeyError, ValueError):
+        return min(MAX_HELPERS, max(1, (os.cpu_count() or 1) - 1))
 
 
 def _start_helper(names: list[str]) -> subprocess.Popen:

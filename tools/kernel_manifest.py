@@ -52,7 +52,8 @@ def probe(scene: str) -> dict:
     out = {}
     for module in MODULES:
         for attr, disp in vars(importlib.import_module(module)).items():
-            if isinstance(disp, CPUDispatcher) and disp.signatures and disp._cache.__class__.__name__ != "NullCache":
+            cached = isinstance(disp, CPUDispatcher) and type(disp._cache).__name__ != "NullCache"
+            if cached and disp.signatures:
                 name = f"{module}:{attr}"
                 out[name] = {"signatures": sorted(repr(s) for s in disp.signatures),
                              "seconds": round(seconds.get(name, 0.0), 2)}
