@@ -23,6 +23,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from engine.outputs.formats import CODECS
 
@@ -32,6 +33,13 @@ EXIT_USAGE = 2
 
 class CliError(Exception):
     """A problem the user can fix; printed as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line and a pointer to --help, not a screenful of usage first."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -65,7 +73,7 @@ def positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="symphony", description="Symphony: live health data as a luminous tapestry.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -434,7 +442,9 @@ def main(argv: list[str] | None = None) -> int:
     expected = (CliError, SceneError, SourceError, VideoError, WindowError, ShaderError, LayoutError,
                 VenueError)
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a closed pipe fails here, where it is handled, not at exit
+        return code
     except expected as exc:
         print(f"symphony: error: {exc}", file=sys.stderr)
         usage = CliError | SceneError | SourceError | LayoutError | VenueError
@@ -442,9 +452,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("symphony: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `symphony list | head`: the reader has all it wanted
+        _silence_stdout()
+        return 128 + 13  # as a shell reports a command ended by SIGPIPE
     except OSError as exc:
         print(f"symphony: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":
