@@ -14,8 +14,9 @@ def test_the_manifest_lists_exactly_the_kernels_symphony_calls():
     """Rendered in a fresh process: the kernels and signatures it used are the manifest's, so a
     cold first run compiles them all before the first frame and none at a frame. (If this
     fails after a kernel or scene change: python3 tools/kernel_manifest.py.)"""
-    probe = subprocess.run([sys.executable, str(ROOT / "tools" / "kernel_manifest.py"), "--probe", "symphony"],
-                           cwd=ROOT, capture_output=True, text=True, timeout=900, check=True)
+    tool = ROOT / "tools" / "kernel_manifest.py"
+    probe = subprocess.run([sys.executable, str(tool), "--probe", "symphony"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=900, check=True)
     used = json.loads(probe.stdout)
     listed = kernel_warm.kernels_for("symphony")
     assert sorted(used) == listed

@@ -64,10 +64,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--probe", metavar="SCENE", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    sys.path.insert(0, str(ROOT))
     if args.probe:
         print(json.dumps(probe(args.probe)))
         return 0
-    sys.path.insert(0, str(ROOT))
     from engine.scene import list_scenes
 
     scenes, kernels = {}, {}
