@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
+# the licence-restricted real recordings (../shared/data/README.md); SYMPHONY_SHARED_DATA moves
+# them (point it at an empty folder to see what a clone without them runs)
+SHARED_DATA = Path(os.environ.get("SYMPHONY_SHARED_DATA") or ROOT.parent / "shared" / "data")
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import bz2
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from engine.scene import create_scene, list_scenes, load_scene_class
 from engine.solver import StrandSolver
 from engine.sources import open_source
 from tests.conftest import ROOT, SHARED_DATA, run_cli
+from tests.real_data import mitbih208_ecg
 
 SCENES = list_scenes()
 SIZE, FPS, FRAMES = (160, 90), 10.0, 30  # 3 s: quick, and long enough for breath and beats
@@ -39,27 +41,36 @@ def assert_alive(frames: np.ndarray) -> None:
     assert np.abs(late - early).mean() > 0.3, "the picture does not move"
 
 
-@pytest.fixture(scope="module")
-def real_recording(tmp_path_factory) -> str:
-    """A CSV replay of four participants cut from the real pyphysio recording (ECG, EDA, PPG,
-    respiration at 2048 Hz, decimated to 256 Hz), each 25 s further into it. Made per run in a
-    temporary folder: the GPL file itself never enters the repository."""
+def _csv(path: Path, t: np.ndarray, columns: dict[str, np.ndarray]) -> str:
+    np.savetxt(path, np.column_stack([t, *columns.values()]), delimiter=",",
+               header=",".join(["time", *columns]), comments="", fmt="%.6g")
+    return f"replay:{path}"
+
+
+@pytest.fixture(scope="module", params=["mitbih208", "pyphysio"])
+def real_recording(request, tmp_path_factory) -> str:
+    """A CSV replay of four participants cut from a real recording, each 20-25 s further in.
+    mitbih208: the ECG excerpt shipped in tests/data (runs anywhere). pyphysio: ECG, EDA, PPG
+    and respiration at 2048 Hz, decimated to 256 Hz, where ../shared/data has it; made per run
+    in a temporary folder, so the GPL file itself never enters the repository."""
+    folder = tmp_path_factory.mktemp("replay")
+    seconds = 5
+    if request.param == "mitbih208":
+        ecg, rows = mitbih208_ecg(), seconds * 360
+        parts = {f"p{k:02d}/ecg": ecg[k * 20 * 360:][:rows] for k in range(4)}
+        return _csv(folder / "mitbih208_four.csv", np.arange(rows) / 360.0, parts)
     if not PYPHYSIO.is_file():
-        pytest.skip("../shared/data is absent")
+        pytest.skip("the pyphysio recording (GPL, not shipped in tests/data) is absent: ../shared/data")
     with bz2.open(PYPHYSIO, "rt") as f:
         data = np.loadtxt(f, max_rows=(3 * 25 + 5) * 2048)
-    step, seconds = 8, 5
+    step = 8
     rows = seconds * 2048 // step
-    columns, names = [np.arange(rows) * step / 2048.0], ["time"]
+    columns = {}
     for k in range(4):
         part = data[k * 25 * 2048::step][:rows]
         for c, channel in enumerate(("ecg", "eda", "ppg", "respiration")):
-            columns.append(part[:, c])
-            names.append(f"p{k:02d}/{channel}")
-    path = tmp_path_factory.mktemp("replay") / "pyphysio_four.csv"
-    np.savetxt(path, np.column_stack(columns), delimiter=",", header=",".join(names), comments="",
-               fmt="%.6g")
-    return f"replay:{path}"
+            columns[f"p{k:02d}/{channel}"] = part[:, c]
+    return _csv(folder / "pyphysio_four.csv", np.arange(rows) * step / 2048.0, columns)
 
 
 def test_the_five_scenes_are_there():
