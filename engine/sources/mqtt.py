@@ -234,10 +234,15 @@ def run_receiver(config: dict, out: Output) -> None:
             try:
                 client.connect(config["host"], config["port"], keepalive=30)
                 state["link"] = True
-            except ssl.SSLError as exc:
-                raise Fatal(f"TLS handshake with the broker failed ({exc.reason or exc.__class__.__name__})"
-                            ) from None
             except (OSError, ValueError) as exc:
+                if isinstance(exc, ssl.SSLCertVerificationError):
+                    raise Fatal(f"TLS handshake with the broker failed ({exc.reason})") from None
+                if isinstance(exc, ssl.SSLError) or config["tls"] and isinstance(
+                        exc, ConnectionResetError | ConnectionAbortedError):  # a handshake cut short
+                    state["silent"] += 1
+                    if state["silent"] >= MAX_SILENT:
+                        raise Fatal(f"TLS handshake with the broker failed {MAX_SILENT} times in a row "
+                                    f"({exc.__class__.__name__}; a plaintext port?)") from None
                 state["retry_at"] = time.monotonic() + state["backoff"]
                 why = f"cannot connect ({exc.__class__.__name__}); retrying in {state['backoff']:.0f} s"
                 out.send("status", {"subscribed": False, "message": why})
