@@ -164,3 +164,16 @@ def test_a_tls_client_on_a_plaintext_port_is_one_final_error(broker, tmp_path):
         while time.monotonic() < deadline:
             src.poll(0.0)
             time.sleep(0.05)
+
+
+def test_record_with_a_wrong_password_exits_non_zero_with_one_clear_error(broker, tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    spec = f"mqtt://alcove-hub:wrong-Pass@127.0.0.1:{broker.port}/owl/#"
+    run = subprocess.run([sys.executable, str(root / "run_symphony.py"), "record", "--source", spec,
+                          "-o", str(tmp_path / "r.xdf"), "--seconds", "60"],
+                         capture_output=True, text=True, cwd=root, timeout=120)
+    assert run.returncode != 0 and "refused the login" in run.stderr  # on main: exit 0, an empty file
+    assert "wrong-Pass" not in run.stderr and "Traceback" not in run.stderr
