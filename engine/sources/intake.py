@@ -8,6 +8,7 @@ never echoing ids that failed validation, which could be real names). The rules:
 |-------------------|--------------------------------------------------------|----------|
 | malformed         | packet or payload that does not parse (or wrong shape) | rejected |
 | bad_address       | OSC address / MQTT topic not in the documented form    | rejected |
+|                   | (or an alcove segment not matching the id rule)        |          |
 | bad_participant   | id not matching `[A-Za-z0-9_-]{1,32}`                   | rejected |
 | unknown_channel   | channel not in `engine.data.CHANNELS`                  | rejected |
 | wrong_type        | values that are not numbers                            | rejected |
@@ -22,6 +23,7 @@ never echoing ids that failed validation, which could be real names). The rules:
 | time_backwards    | older than `reorder_window` behind the stream's newest | rejected |
 | overload          | excess beyond a receiver's per-sender/topic budget     | rejected |
 | resync            | a stream stuck behind its newest mark was restarted    | kept     |
+| decoder_error     | a message a receiver failed to decode (a bug: counted) | rejected |
 
 Samples that arrive late but within `reorder_window` are kept (valid data is never lost)
 and delivered in a chunk of their own; `late` counts them (it is not a rejection).
@@ -38,7 +40,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections import deque
 from collections.abc import Callable
 
 import numpy as np
@@ -46,6 +47,7 @@ from numba import njit
 
 from engine.data import CHANNELS, Chunk, valid_participant_id
 from engine.sources.admission import Admission
+from engine.sources.stream_state import StreamState
 
 log = logging.getLogger("symphony.sources")
 
@@ -109,43 +111,6 @@ class Rejects:
         return sum(n for k, n in self.counts.items() if k not in NOT_REJECTIONS | NOT_GLITCHES)
 
 
-class _Stream:
-    """A stream's newest time and the (time, value) pairs of its last `reorder_window` seconds."""
-
-    __slots__ = ("last_t", "_t", "_v", "stuck_since")
-
-    def __init__(self) -> None:
-        self.last_t = -math.inf
-        self._t: deque[np.ndarray] = deque()  # sorted, non-overlapping arrays
-        self._v: deque[np.ndarray] = deque()  # the float32 values delivered with them
-        self.stuck_since = math.nan  # when samples first fell too far behind last_t
-
-    def push(self, ts: np.ndarray, v: np.ndarray, window: float) -> None:
-        """In-order samples (all at or after last_t)."""
-        self._t.append(ts)
-        self._v.append(v)
-        self.last_t = float(ts[-1])
-        self.stuck_since = math.nan
-        cut = self.last_t - window
-        while len(self._t) > 1 and self._t[0][-1] < cut:
-            self._t.popleft()
-            self._v.popleft()
-        if len(self._t) > 4096:  # many tiny messages: fold them into one array
-            self._t = deque([np.concatenate(self._t)])
-            self._v = deque([np.concatenate(self._v)])
-
-    def recent(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self._t:
-            return np.zeros(0), np.zeros(0, np.float32)
-        return np.concatenate(self._t), np.concatenate(self._v)
-
-    def merge(self, lt: np.ndarray, lv: np.ndarray) -> None:
-        t, v = self.recent()
-        t, v = np.concatenate([t, lt]), np.concatenate([v, lv])
-        order = np.argsort(t, kind="stable")
-        self._t, self._v = deque([t[order]]), deque([v[order]])
-
-
 @njit(cache=True, nogil=True)
 def _clean(ts, v, lo, hi, last_t, t_lo, t_hi):  # pragma: no cover - compiled
     """True when all times are increasing, after last_t and inside [t_lo, t_hi] (so finite),
@@ -177,7 +142,7 @@ class Intake:
         self.time_window = time_window  # plausible times: wall() ± this (None: any finite time)
         self._wall = wall
         self.resync_after = reorder_window if resync_after is None else resync_after
-        self._streams: dict[tuple[str, str], _Stream] = {}
+        self._streams: dict[tuple[str, str], StreamState] = {}
         self._chans: dict[str, list[str]] = {}
 
     @property
@@ -245,7 +210,7 @@ class Intake:
         key = (participant, channel)
         st = self._streams.get(key)  # type: ignore[arg-type]
         if st is None:
-            st = self._streams[key] = _Stream()  # type: ignore[index]
+            st = self._streams[key] = StreamState()  # type: ignore[index]
             self._chans.setdefault(participant, []).append(channel)  # type: ignore[arg-type]
         if _clean(ts, v, spec.low, spec.high, st.last_t, t_lo, t_hi):  # the common case
             v32 = v.astype(np.float32)
@@ -291,14 +256,14 @@ class Intake:
         self.rejects.add("coarse_time", int((ts[1:] == ts[:-1]).sum()))
         return ts, v
 
-    def _stuck(self, st: _Stream) -> bool:
+    def _stuck(self, st: StreamState) -> bool:
         """True once a stream's samples have kept falling too far behind for `resync_after` s."""
         now = self._clock()
         if math.isnan(st.stuck_since):
             st.stuck_since = now
         return now - st.stuck_since >= self.resync_after
 
-    def _order(self, key: tuple[str, str], st: _Stream, ts: np.ndarray, v: np.ndarray, alcove: str,
+    def _order(self, key: tuple[str, str], st: StreamState, ts: np.ndarray, v: np.ndarray, alcove: str,
                arrival: float, offset: float) -> list[Chunk]:
         pid, channel = key
         if ts.size > 1 and np.any(ts[1:] <= ts[:-1]):
@@ -310,7 +275,7 @@ class Intake:
             too_old = lt < st.last_t - self.reorder_window
             if too_old.any() and self._stuck(st):  # never locked out: start the stream afresh
                 self.rejects.add("resync")
-                fresh = self._streams[key] = _Stream()
+                fresh = self._streams[key] = StreamState()
                 return self._order(key, fresh, ts, v, alcove, arrival, offset)
             self.rejects.add("time_backwards", int(too_old.sum()))
             rt, rv = st.recent()
