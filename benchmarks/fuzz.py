@@ -137,9 +137,9 @@ def send(protocol: str, port: int, packets: int, rate: float, hostile: bool, see
             c.loop_start()
             clients.append(c)
     for i in range(packets):
-        due = start + i / rate
-        while time.time() < due:
-            time.sleep(min(0.002, due - time.time()) if due - time.time() > 0.0005 else 0)
+        ahead = start + i / rate - time.time()
+        if ahead > 0.001:  # bursts of a millisecond's packets, then sleep: no busy wait
+            time.sleep(ahead)
         now = time.time()
         if not hostile or i % 2 == 0:
             k, t = valid % STREAMS, start + valid * 1e-5
