@@ -199,13 +199,21 @@ def run(protocol: str, packets: int, rate: float, hostile: bool, seed: int) -> d
             received += sum(c.v.size for c in chunks if c.participant.startswith("v"))
             time.sleep(1 / 60)
         sent = json.loads(sender.stdout.read())
+        quiet_since, drained_at = time.monotonic(), time.monotonic() + 300
+        while time.monotonic() - quiet_since < 3.0 and time.monotonic() < drained_at:  # late is not lost
+            chunks, _ = src.poll(time.monotonic() - t0)
+            n = sum(c.v.size for c in chunks if c.participant.startswith("v"))
+            received += n
+            quiet_since = time.monotonic() if n else quiet_since
+            time.sleep(1 / 60)
         peak = rss_peak_kib(src._proc.pid) if src._proc is not None else 0
         chunks, _ = src.finish(time.monotonic() - t0)
         received += sum(c.v.size for c in chunks if c.participant.startswith("v"))
         return {**sent, "valid_received": received, "valid_lost": sent["valid_sent"] - received,
                 "rejects": dict(sorted(src.rejects.counts.items())),
                 "receiver_peak_rss_mib": round(peak / 1024, 1),
-                "receiver_restarts": getattr(src, "restarts", 0), "poll_errors": errors}
+                "receiver_restarts": getattr(src, "restarts", 0), "poll_errors": errors,
+                "drain_after_sender_s": round(time.monotonic() - t0 - sent["seconds"], 1)}
     finally:
         src.stop()
         if broker is not None:

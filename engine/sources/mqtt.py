@@ -105,7 +105,7 @@ class MqttSource(WorkerSource):
     def __init__(self, host: str = "127.0.0.1", port: int = 0, topic: str = "owl/#", username: str = "",
                  password: str = "", tls: bool = False, ca: str = "", client_id: str = "", qos: int = 1,
                  max_participants: int = 256, time_window: float = TIME_WINDOW,
-                 topic_share: float = 0.5) -> None:
+                 topic_share: float = 0.25) -> None:
         if not 0 <= port <= 65535:
             raise SourceError("source 'mqtt': port must be between 0 and 65535")
         if qos not in (0, 1, 2):
@@ -167,7 +167,7 @@ def run_receiver(config: dict, out: Output) -> None:
     intake = Intake(rejects, max_participants=config["max_participants"],
                     time_window=config.get("time_window", TIME_WINDOW))
     batch = Batcher(out, rejects)
-    topics = Budget(config.get("topic_share", 0.5))
+    topics = Budget(config.get("topic_share", 0.25))
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=config["client_id"],
                          protocol=mqtt.MQTTv311)
     if config["username"]:
