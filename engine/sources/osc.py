@@ -47,7 +47,7 @@ class OscSource(WorkerSource):
 
     def __init__(self, host: str = "127.0.0.1", port: int = 9000, rcvbuf: int = 32 << 20,
                  max_participants: int = 256, time_window: float = TIME_WINDOW,
-                 sender_share: float = 0.5) -> None:
+                 sender_share: float = 0.25) -> None:
         if not 0 <= port <= 65535:
             raise SourceError("source 'osc': port must be between 0 and 65535")
         if not (time_window > 0 and 0 < sender_share <= 1):
@@ -149,7 +149,7 @@ def run_receiver(config: dict, out: Output) -> None:
     intake = Intake(rejects, max_participants=config["max_participants"],
                     time_window=config.get("time_window", TIME_WINDOW))
     decoder = Decoder(intake)
-    senders = Budget(config.get("sender_share", 0.5))
+    senders = Budget(config.get("sender_share", 0.25))
     batch = Batcher(out, rejects)
     out.send("ready", {"port": sock.getsockname()[1],
                        "rcvbuf": sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)})
