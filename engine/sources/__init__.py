@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from engine.sources.base import Source, SourceError, convert_options, parse_options
+from engine.sources.base import Source, SourceError, SourceFatal, convert_options, parse_options
 from engine.sources.mqtt import MqttSource
 from engine.sources.osc import OscSource
 from engine.sources.replay import ReplaySource
@@ -58,5 +58,5 @@ def source_descriptions() -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
-__all__ = ["SOURCE_KINDS", "Source", "SourceError", "SyntheticAlcove", "open_source", "parse_options",
-           "source_descriptions"]
+__all__ = ["SOURCE_KINDS", "Source", "SourceError", "SourceFatal", "SyntheticAlcove", "open_source",
+           "parse_options", "source_descriptions"]
