@@ -13,7 +13,7 @@ Scenes and data
     Frame                 one frame of data: t, dt, index, participants, events, group,
                           alcoves{id: Group}, glitch (0..1 envelope of bad input), glitches
     Participant           id, slot, alcove, values[channel], raw, beat, beats, breath, breath_phase,
-                          breath_rate, heart_rate, eda_tonic, eda_phasic, stale;
+                          breath_rate, heart_rate, eda_tonic, eda_phasic, stale, quality[channel] (0..1);
                           get(channel, default), norm(channel) -> 0..1
     Group                 count, present, synchrony (0..1), mean_phase, mean[name], spread[name]
     Event                 t, kind ("join", "beat", "breath", "scr", "stale", "active", "left",

@@ -103,6 +103,9 @@ class Participant:
     stale: bool = False  # no data for a while (see Signals.stale_after)
     alcove: str = ""
     last_seen: float = 0.0  # show time of the last sample received
+    # 0..1 per raw channel (ecg, ppg, respiration, eda): how far its data can be trusted now;
+    # 0 in and just after artifacts (see engine.signals.quality). Absent: no such channel.
+    quality: dict[str, float] = field(default_factory=dict)
 
     def get(self, channel: str, default: float = 0.0) -> float:
         return self.values.get(channel, default)

@@ -11,6 +11,9 @@ chorus, while an aroused group stirs turbulence and a restless whirl through the
 
 Channels: respiration (per participant: breath, breath phase, breath rate), heart beats
 (flash), group: synchrony (braid), mean heart_rate and mean eda_phasic (calm, bound).
+Trust: while a participant's breathing signal is untrustworthy (p.quality["respiration"] under
+0.5: movement, a slipped belt, a flat line) their bundle turns grey and dim (the `doubt` knob);
+a stale participant (no data at all) has no bundle.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ class ChorusAlcove(Scene):
     skin_calm = Param(0.5, 0.0, 1.0, smoothing=4.0, doc="bound: group skin responses 0.5 → 0 µS")
     weave = Param(0.0, 0.0, 1.0, smoothing=2.0, doc="braid (from breathing synchrony)")
     turbulence = Param(2.5, 0.0, 6.0, doc="stirring of the field when the group is not calm")
+    doubt = Param(0.8, 0.0, 1.0, doc="how far a bundle greys and dims while its breathing data is "
+                                      "untrustworthy (movement, a slipped belt): p.quality")
 
     def setup(self) -> None:
         self.field = FlowField(resolution=32, extent=8.0, seed=self.seed, scale=2.0, noise=1.0)
@@ -85,8 +90,12 @@ class ChorusAlcove(Scene):
             sv.force[b] = (push * x / r, 3.0 * inhale * depth, push * z / r)
             sv.spin[b] = 0.5 * 2.0 * math.pi * p.breath_rate / 60.0
             voice = VOICES[b % len(VOICES)]
-            strands.color[b] = voice * (1.0 - 0.2 * calm) + WHITE * (0.2 * calm)
-            strands.glow[b] = 0.3 + 1.1 * inhale * depth + 0.6 * p.beat
+            color = voice * (1.0 - 0.2 * calm) + WHITE * (0.2 * calm)
+            # untrustworthy data (quality under 0.5: an artifact, not a still breath) greys and
+            # dims the bundle rather than letting noise drive it; a stale one is gone (above)
+            unsure = self.doubt * (1.0 - smoothstep(0.1, 0.5, p.quality.get("respiration", 1.0)))
+            strands.color[b] = color + unsure * (0.55 * float(color.mean()) - color)
+            strands.glow[b] = (0.3 + 1.1 * inhale * depth + 0.6 * p.beat) * (1.0 - 0.6 * unsure)
         # the collective: synchrony braids the chorus, calm stills and softens it
         self.weave = smoothstep(0.4, 0.9, frame.group.synchrony)
         strands.togetherness = self.weave

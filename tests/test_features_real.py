@@ -111,8 +111,12 @@ def test_heart_rate_matches_neurokit2(name):
     hr_ours, hr_ref = nn_rate(ours), nn_rate(ref)
     print(f"{name}: ours {hr_ours:.2f} bpm ({ours.size} beats), neurokit2 {hr_ref:.2f} bpm ({ref.size})")
     assert abs(hr_ours - hr_ref) < 2.0
-    if channel == "ecg":  # clean enough that the plain mean agrees too
-        assert abs(60 / np.diff(ours[ours > WARMUP]).mean() - 60 / np.diff(ref[ref > WARMUP]).mean()) < 2.0
+    if channel == "ecg":  # clean enough that the plain mean agrees too, over the stretches where
+        # beats were reported (beats inside artifact spans are withheld: a gap, not a slow heart)
+        def plain(b):
+            d = np.diff(b[b > WARMUP])
+            return 60 / d[d < 2.0].mean()
+        assert abs(plain(ours) - plain(ref)) < 2.0
 
 
 def test_breathing_rate_matches_neurokit2():

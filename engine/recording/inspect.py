@@ -16,6 +16,7 @@ import numpy as np
 
 from engine.recording.readers import Recording, Series, load_recording, quiet_pyxdf
 from engine.signals import EcgBeats, PpgBeats, Respiration
+from engine.signals.quality import QUALITY_CHANNELS, QualityTracker
 
 WARMUP = 2.0  # seconds the detectors take to settle; their beats before that are not counted
 
@@ -84,6 +85,54 @@ def _why_no_breathing(channels: dict[str, Series]) -> str:
     return "no regular breaths found in the respiration signal"
 
 
+def channel_quality(channels: dict[str, Series]) -> dict[str, dict]:
+    """Per raw channel: mean quality (0..1), share of time rejected as artifact, the artifact
+    spans found by kind, and the rate its detector reports from the clean parts only."""
+    out: dict[str, dict] = {}
+    for name in QUALITY_CHANNELS:
+        s = channels.get(name)
+        if s is None or s.t.size < 10:
+            continue
+        qt = QualityTracker(name)
+        det = {"ecg": EcgBeats, "ppg": PpgBeats, "respiration": Respiration}.get(name)
+        feat = det() if det is not None else None
+        log: list[tuple[float, float]] = []
+        qs = []
+        step = max(1, int(s.t.size / max(float(s.t[-1] - s.t[0]), 1e-9)))  # about a second per chunk
+        for a in range(0, s.t.size, step):
+            t, v = s.t[a:a + step], s.v[a:a + step].astype(np.float64)
+            flags = qt.process(t, v)
+            if isinstance(feat, Respiration):
+                feat.tracker.periods = log
+                feat.process(t, v, flags)
+            elif feat is not None:
+                feat.process(t, v, flags, qt)
+                if feat.peaks is not None:
+                    feat.peaks.rr_log = log
+            if t[-1] > s.t[0] + WARMUP:
+                qs.append(qt.quality)
+        iv = np.array([d for tb, d in log if tb - d > s.t[0] + WARMUP])
+        rate = None
+        if iv.size >= 3:
+            med = float(np.median(iv))
+            iv = iv[np.abs(iv - med) < 0.3 * med] if name != "respiration" else iv
+            rate = 60.0 / float(iv.mean()) if iv.size else None
+        out[name] = {"quality": _r(float(np.mean(qs)) if qs else None, 2), "rejected": _r(qt.rejected, 3),
+                     "artifacts": dict(sorted(qt.kinds.items())), "rate": _r(rate, 2)}
+    return out
+
+
+def _quality_lines(p: dict) -> list[str]:
+    lines = []
+    for name, q in p.get("quality", {}).items():
+        arts = ", ".join(f"{k} {n}" for k, n in q["artifacts"].items()) or "none"
+        rate = f"{q['rate']:.1f}/min" if q["rate"] is not None else "-"
+        qual = f"{q['quality']:.2f}" if q["quality"] is not None else "-"
+        lines.append(f"    quality {name:<12} {qual:>5}  rejected {100 * (q['rejected'] or 0):5.1f} %  "
+                     f"rate (clean parts) {rate}  artifacts: {arts}")
+    return lines
+
+
 def _r(x: float | None, nd: int = 3) -> float | None:
     return None if x is None or not math.isfinite(x) else round(float(x), nd)
 
@@ -107,7 +156,8 @@ def summarize(rec: Recording) -> dict:
         hr, hr_from = heart_rate(people[pid])
         br, br_from = breathing_rate(people[pid])
         out["participants"][pid] = {"channels": chans, "heart_rate": _r(hr, 2), "heart_rate_from": hr_from,
-                                    "breathing_rate": _r(br, 2), "breathing_rate_from": br_from}
+                                    "breathing_rate": _r(br, 2), "breathing_rate_from": br_from,
+                                    "quality": channel_quality(people[pid])}
         if br is None:
             out["participants"][pid]["breathing_rate_missing"] = _why_no_breathing(people[pid])
     out["duration"] = _r(t1 - t0) if t1 >= t0 else 0.0
@@ -142,6 +192,7 @@ def format_summary(s: dict) -> str:
             rate = f"{c['rate']:.2f} Hz" if c["rate"] is not None else "-"
             lines.append(f"    {name:<16} {c['unit']:<5} {c['samples']:>9} samples  {rate:>11}  "
                          f"{c['duration']} s")
+        lines += _quality_lines(p)
     show = s.get("show")
     if show:
         acts = ", ".join(f"{k} {n}" for k, n in sorted(show["actions"].items())) or "none"

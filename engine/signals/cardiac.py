@@ -21,8 +21,11 @@ from scipy import signal
 
 from engine.signals.filters import CausalFir, CausalSos, Decimator, RateEstimate, highpass
 from engine.signals.kernels import blocks_run
+from engine.signals.quality import QualityTracker
 
 PPG_FIR_SECONDS = 3.0  # long enough to reject baseline wander below 0.5 Hz
+GUARD = 0.25  # seconds: a beat this close to an artifact span is not trusted...
+RHYTHM = 0.15  # ...unless it comes within this share of the median interval after the last beat
 
 
 class BlockBeats:
@@ -41,6 +44,9 @@ class BlockBeats:
         self.rings = (np.zeros(ns), np.zeros(nl), np.zeros(lag), np.full(lag, -np.inf))
         self._out = np.zeros(64)
         self.rr: deque[float] = deque(maxlen=8)
+        self.rr_log: list[tuple[float, float]] | None = None  # a list here logs (beat, interval) (tools)
+        self.rejected = 0  # beats dropped because they fell in an artifact span
+        self.last_ok = -math.inf  # the last beat reported (true time)
 
     @property
     def last_beat(self) -> float:
@@ -50,16 +56,41 @@ class BlockBeats:
     def last_beat(self, value: float) -> None:
         self.f[9] = value
 
-    def process(self, t: np.ndarray, e: np.ndarray) -> list[float]:
-        prev = self.f[9]
+    def process(self, t: np.ndarray, e: np.ndarray, quality: QualityTracker | None = None,
+                shift: float = 0.0) -> list[float]:
+        """Beats (true times, minus `shift`) completed by this chunk of energy.
+
+        With a quality tracker, a beat within GUARD seconds of an artifact span is dropped unless
+        it falls where the rhythm expects the next beat, and an interval that touches an artifact
+        is never used for the rate (beats are reported at least the detector's latency late, so
+        the spans around them are already known)."""
+        prev = self.last_ok
         n = blocks_run(t, np.ascontiguousarray(e, dtype=np.float64), self.f, self.ip, *self.rings,
                        self.params, self._out)
-        beats = self._out[:n].tolist()
-        for tb in beats:
-            if math.isfinite(prev):
+        beats = []
+        for tb in (self._out[:n] - shift).tolist():
+            if quality is not None and quality.artifact_between(tb - GUARD, tb + GUARD):
+                if not self._in_rhythm(tb, prev):  # noise, not a heart: keep the glow dark
+                    self.rejected += 1
+                    continue
+                prev, beats = tb, [*beats, tb]  # where the rhythm expects a beat: shown, not timed
+                continue
+            if math.isfinite(prev) and (quality is None or not quality.artifact_between(prev, tb)):
                 self.rr.append(tb - prev)
+                if self.rr_log is not None:
+                    self.rr_log.append((tb, tb - prev))
             prev = tb
+            beats.append(tb)
+        self.last_ok = prev
         return beats
+
+    def _in_rhythm(self, tb: float, prev: float) -> bool:
+        """True if a beat comes one or two median intervals (within RHYTHM) after the last one."""
+        if len(self.rr) < 3 or not math.isfinite(prev):
+            return False
+        med = float(np.median(self.rr))
+        gap = tb - prev
+        return abs(gap - med) < RHYTHM * med or abs(gap - 2.0 * med) < RHYTHM * med
 
     def heart_rate(self) -> float:
         """bpm from the median of the recent beat intervals (nan until two beats)."""
@@ -74,23 +105,31 @@ class _Detector:
     def __init__(self) -> None:
         self.rate = RateEstimate()
         self.peaks: BlockBeats | None = None
+        self.quality: QualityTracker | None = None
 
     def build(self, fs: float) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def beats(self, t: np.ndarray, x: np.ndarray) -> list[float]:  # pragma: no cover - abstract
+    def beats(self, t: np.ndarray, x: np.ndarray,
+              flags: np.ndarray | None) -> list[float]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def process(self, t: np.ndarray, x: np.ndarray) -> list[float]:
-        """Feed a chunk (times in seconds, values); returns the times of beats it completed."""
+    def process(self, t: np.ndarray, x: np.ndarray, flags: np.ndarray | None = None,
+                quality: QualityTracker | None = None) -> list[float]:
+        """Feed a chunk (times in seconds, values); returns the times of beats it completed.
+
+        `flags` and `quality` (from a QualityTracker fed the same chunk first) make the
+        detector skip artifact spans."""
+        self.quality = quality
         if self.rate.update(t):
             old = self.peaks
             self.build(self.rate.fs)
             if old is not None and self.peaks is not None:
                 self.peaks.last_beat, self.peaks.rr = old.last_beat, old.rr
+                self.peaks.last_ok, self.peaks.rr_log = old.last_ok, old.rr_log
         if self.peaks is None or self.rate.fs < 20.0:  # too slow to see a QRS or an upstroke
             return []
-        return self.beats(t, np.asarray(x, dtype=np.float64))
+        return self.beats(t, np.asarray(x, dtype=np.float64), flags)
 
     def heart_rate(self) -> float:
         return self.peaks.heart_rate() if self.peaks is not None else math.nan
@@ -105,7 +144,7 @@ class EcgBeats(_Detector):
         self.prev: float | None = None
         self.peaks = BlockBeats(fs, 0.1, 0.75, factor=1.5, offset=0.0, refractory=0.3, min_width=0.02)
 
-    def beats(self, t: np.ndarray, x: np.ndarray) -> list[float]:
+    def beats(self, t: np.ndarray, x: np.ndarray, flags: np.ndarray | None) -> list[float]:
         y = self.hp(x)
         if y.size == 0:
             return []
@@ -115,7 +154,10 @@ class EcgBeats(_Detector):
         g[0] = y[0] - first
         np.subtract(y[1:], y[:-1], out=g[1:])
         assert self.peaks is not None
-        return self.peaks.process(t, np.abs(g, out=g) * self.fs)
+        e = np.abs(g, out=g) * self.fs
+        if flags is not None:  # artifact energy would swamp the long average after it
+            e[flags != 0] = 0.0
+        return self.peaks.process(t, e, self.quality)
 
 
 class PpgBeats(_Detector):
@@ -130,13 +172,13 @@ class PpgBeats(_Detector):
         self.peaks = BlockBeats(fd, 0.111, 0.667, factor=1.0, offset=0.02, refractory=0.3,
                                 min_width=0.111)
 
-    def beats(self, t: np.ndarray, x: np.ndarray) -> list[float]:
+    def beats(self, t: np.ndarray, x: np.ndarray, flags: np.ndarray | None) -> list[float]:
         td, xd = self.down(t, x)
         if td.size == 0:
             return []
         y = np.maximum(self.bp(xd), 0.0)
         assert self.peaks is not None
-        return [b - self.delay for b in self.peaks.process(td, y * y)]
+        return self.peaks.process(td, y * y, self.quality, self.delay)
 
 
 DETECTORS = {"ecg": EcgBeats, "ppg": PpgBeats}

@@ -21,9 +21,12 @@ from engine.signals.breath import Respiration
 from engine.signals.cardiac import DETECTORS
 from engine.signals.eda import EdaTracker
 from engine.signals.kernels import clean_run
+from engine.signals.quality import QUALITY_CHANNELS, SHAPE_POINTS, SHIFT, QualityTracker
 from engine.signals.ring import Ring
 
 BEAT_DECAY = 0.12  # seconds: how fast the heartbeat glow fades
+SHAPE = {"ecg": (0.2, 0.2), "ppg": (0.3, 0.5)}  # seconds before/after a beat its template covers
+SYNC_MIN_QUALITY = 0.2  # breathing quality below this leaves a participant out of the synchrony
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 BEYOND_CAP_KEPT = 1024  # distinct ignored ids remembered (the rest are only counted)
 log = logging.getLogger("symphony")
@@ -43,6 +46,7 @@ class _State:
         self.resp = Respiration()
         self.detectors: dict[str, object] = {}
         self.eda = EdaTracker()
+        self.quality: dict[str, QualityTracker] = {}
         self.last_seen = now
         self.stale = False
 
@@ -171,20 +175,43 @@ class Signals:
             st.last_t[channel] = t_end
 
     def _features(self, st: _State, channel: str, t: np.ndarray, v: np.ndarray, now: float) -> None:
+        qt, flags = None, None
+        if channel in QUALITY_CHANNELS:  # first, so the detectors below know this chunk's artifacts
+            qt = st.quality.get(channel)
+            if qt is None:
+                qt = st.quality[channel] = QualityTracker(channel)
+            flags = qt.process(t, v)
         if channel == "respiration":
-            st.resp.process(t, v)
+            st.resp.process(t, v, flags)
         elif channel in DETECTORS:
             det = st.detectors.get(channel)
             if det is None:
                 det = st.detectors[channel] = DETECTORS[channel]()
+            beats = det.process(t, v, flags, qt)  # type: ignore[attr-defined]
+            if qt is not None:
+                self._shapes(st, channel, qt, beats)
             if channel == "ppg" and "ecg" in st.detectors:
-                det.process(t, v)  # type: ignore[attr-defined]
                 return  # ECG, when present, is the beat source
-            for tb in det.process(t, v):  # type: ignore[attr-defined]
+            for tb in beats:
                 self._beat(st, tb, st.heart_rate(), now)
         elif channel == "eda":
             for ts, amp in st.eda.process(t, v):
                 self._pending.append(Event(ts, "scr", st.id, amp))
+
+    @staticmethod
+    def _shapes(st: _State, channel: str, qt: QualityTracker, beats: list[float]) -> None:
+        """Template matching: each beat's waveform, resampled to a fixed length, against the template."""
+        ring = st.rings.get(channel)
+        if not beats or ring is None:
+            return
+        before, after = SHAPE[channel]
+        pad = (before + after) * SHIFT / (SHAPE_POINTS - 2 * SHIFT)  # room for the shifts
+        a, b = before + pad, after + pad
+        t, v = ring.arrays(a + b + (ring.last_t - beats[0]))
+        for tb in beats:
+            if t.size < 8 or t[0] > tb - a or t[-1] < tb + b:
+                continue  # the ring no longer (or not yet) holds the whole beat
+            qt.beat_shape(np.interp(np.linspace(tb - a, tb + b, SHAPE_POINTS), t, v))
 
     def _beat(self, st: _State, tb: float, hr: float, now: float) -> None:
         # the event carries the beat's true time; the glow starts when it is known (detection
@@ -257,6 +284,7 @@ class Signals:
             breath=breath.value, breath_phase=breath.phase, breath_rate=values["breath_rate"],
             heart_rate=hr, eda_tonic=st.eda.tonic, eda_phasic=st.eda.phasic, stale=st.stale,
             alcove=st.alcove, last_seen=st.last_seen,
+            quality={name: qt.quality for name, qt in st.quality.items()},
         )
 
     @staticmethod
@@ -266,9 +294,12 @@ class Signals:
         g.present = len(present)
         if not present:
             return g
-        phases = [p.breath_phase for p in present if p.id in ready]
-        if len(phases) >= 2:
-            z = np.exp(1j * np.array(phases)).mean()
+        # weighted by breathing quality: an untrustworthy phase neither makes nor breaks the braid
+        pairs = [(p.breath_phase, p.quality.get("respiration", 1.0)) for p in present if p.id in ready]
+        pairs = [(ph, w) for ph, w in pairs if w >= SYNC_MIN_QUALITY]
+        if len(pairs) >= 2:
+            phases, w = np.array(pairs).T
+            z = (w * np.exp(1j * phases)).sum() / w.sum()
             g.synchrony = float(abs(z))
             g.mean_phase = float(np.angle(z) % (2 * np.pi))
         names = {name for p in present for name in p.values}

@@ -118,19 +118,35 @@ def blocks_run(t, e, f, ip, sring, lring, dring, tring, params, out):
     return nout
 
 
-# Breath state: [mean, amp, rate, phase, value, deriv, last_t, last_x, above, last_cross, first_t, started]
+# Breath state: [mean, amp, rate, phase, value, deriv, last_t, last_x, above, last_cross, first_t, started,
+#                in_artifact, extreme, extreme_t, looking (1 peak, -1 trough), last_peak, last_trough,
+#                depth (typical peak-to-trough)]
 @njit(cache=True, nogil=True)
-def breath_run(t, x, s, window, hysteresis, out):
-    """The BreathTracker update (see engine.signals.breath) over a chunk; returns breaths found."""
+def breath_run(t, x, mask, s, window, hysteresis, out, out_p):
+    """The BreathTracker update (see engine.signals.breath) over a chunk; returns breaths found.
+
+    Phase: from the baseline, amplitude and slope. Breaths: inhale peaks, each confirmed once
+    the signal has fallen `hysteresis` × (the typical peak-to-trough depth) below it, and only
+    after a trough as deep has come between (ripples, talking and small bursts are not breaths).
+    Samples with mask != 0 lie in an artifact span: the tracker holds its phase, baseline and
+    amplitude, forgets its last peak (no breath interval spans the artifact), and restarts its
+    baseline and its search for a peak at the first clean sample (a belt slip moves the level)."""
     nout = 0
     for i in range(x.size):
         ti, xi = t[i], x[i]
         if s[11] == 0.0:
             s[0], s[6], s[7], s[10], s[11] = xi, ti, xi, ti, 1.0
+            s[13], s[14], s[15], s[16], s[17] = xi, ti, 1.0, math.nan, math.nan
             continue
         dt = ti - s[6]
         if dt <= 0.0:
             continue
+        if mask[i] != 0:
+            s[6], s[7], s[12], s[16], s[17] = ti, xi, 1.0, math.nan, math.nan
+            continue
+        if s[12] != 0.0:
+            s[0], s[5], s[12] = xi, 0.0, 0.0
+            s[13], s[14], s[15] = xi, ti, 1.0
         a = min(dt / window, 1.0)
         s[0] += a * (xi - s[0])
         s[1] += a * (abs(xi - s[0]) * math.pi / 2.0 - s[1])
@@ -138,19 +154,31 @@ def breath_run(t, x, s, window, hysteresis, out):
         s[5] += min(dt / 0.2, 1.0) * (d - s[5])
         s[6], s[7] = ti, xi
         centred = xi - s[0]
-        h = hysteresis * s[1]
-        if s[8] == 0.0 and centred > h:
-            s[8] = 1.0
-            if not math.isnan(s[9]):
-                period = ti - s[9]
-                if 1.0 < period < 30.0:
-                    s[2] += 0.3 * (60.0 / period - s[2])
-                    if nout < out.size:
-                        out[nout] = ti
-                        nout += 1
-            s[9] = ti
-        elif s[8] != 0.0 and centred < -h:
-            s[8] = 0.0
+        h = hysteresis * (s[18] if s[18] > 0.0 else 2.0 * s[1])
+        if s[15] > 0.0:  # climbing to a peak
+            if xi > s[13]:
+                s[13], s[14] = xi, ti
+            elif s[13] - xi > h:  # the peak is confirmed
+                if not math.isnan(s[17]):
+                    depth = s[13] - s[17]
+                    s[18] = depth if s[18] <= 0.0 else s[18] + 0.2 * (depth - s[18])
+                    s[18] = min(max(s[18], s[1]), 2.5 * s[1])  # no runaway after a missed trough
+                if not math.isnan(s[16]):
+                    period = s[14] - s[16]
+                    if 1.0 < period < 30.0:
+                        s[2] += 0.3 * (60.0 / period - s[2])
+                        if nout < out.size:
+                            out[nout] = s[14]
+                            out_p[nout] = period
+                            nout += 1
+                s[16] = s[14]
+                s[13], s[14], s[15] = xi, ti, -1.0
+        else:  # falling to a trough
+            if xi < s[13]:
+                s[13], s[14] = xi, ti
+            elif xi - s[13] > h:
+                s[17] = s[13]
+                s[13], s[14], s[15] = xi, ti, 1.0
         omega = 2.0 * math.pi * s[2] / 60.0
         s[3] = math.atan2(-s[5] / omega, centred) % (2.0 * math.pi)
         s[4] = max(-1.5, min(1.5, centred / max(s[1], 1e-6)))
