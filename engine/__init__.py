@@ -45,41 +45,39 @@ Running (what `run_symphony.py` calls)
     FixedClock, RealtimeClock
 """
 
-import os
+from __future__ import annotations
 
-# Numba's OpenMP workers spin for a while after each parallel kernel. On a small CPU-only
-# machine they share the cores with llvmpipe's rasteriser threads, which then wait: passive
-# workers measured 5-10 ms a frame faster at 1080p on 2 cores. Set before any kernel runs
-# (libgomp reads it when Numba first loads it); a user's own setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import importlib
+from typing import Any
 
-from engine import kernel_cache
+# name → module that defines it. `import engine` loads none of them (no GL, no video, no Numba
+# kernels, no environment changes): each loads on first use, e.g. `from engine import Scene`.
+_LAZY = {
+    "CHANNELS": "engine.data", "Event": "engine.data", "Frame": "engine.data",
+    "Group": "engine.data", "Participant": "engine.data",
+    "Camera": "engine.camera",
+    "FixedClock": "engine.clock", "RealtimeClock": "engine.clock",
+    "FlowField": "engine.solver.field",
+    "ParticleLayer": "engine.layers", "StrandLayer": "engine.layers",
+    "Param": "engine.params",
+    "PostSettings": "engine.post_settings",
+    "Scene": "engine.scene",
+    "open_source": "engine.sources",
+    "render_array": "engine.offline", "render_video": "engine.offline",
+    "run_show": "engine.live",
+}
 
-kernel_cache.refresh()  # before any kernel module loads its cache
-
-from engine.camera import Camera
-from engine.clock import FixedClock, RealtimeClock
-from engine.data import CHANNELS, Event, Frame, Group, Participant
-from engine.layers import ParticleLayer, StrandLayer
-from engine.params import Param
-from engine.render.post import PostSettings
-from engine.scene import Scene
-from engine.solver import FlowField
-from engine.sources import open_source
-
-__all__ = [
-    "CHANNELS", "Camera", "Event", "FixedClock", "FlowField", "Frame", "Group",
-    "Param", "ParticleLayer", "Participant", "PostSettings", "RealtimeClock", "Scene", "StrandLayer",
-    "open_source", "render_array", "render_video", "run_show",
-]
+__all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str):
-    # the runners pull in GL and video modules: import them only when asked for
-    if name in ("render_video", "render_array"):
-        from engine import offline
-        return getattr(offline, name)
-    if name == "run_show":
-        from engine.live import run_show
-        return run_show
-    raise AttributeError(f"module 'engine' has no attribute {name!r}")
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -55,10 +55,10 @@ class Param:
     def __get__(self, scene, owner=None):
         if scene is None:
             return self
-        return scene.param_state(self.name).value
+        return scene._params[self.name].value
 
     def __set__(self, scene, value: float) -> None:
-        scene.param_state(self.name).target = self.clamp(value)
+        scene._params[self.name].target = self.clamp(value)
         scene._touched.add(self.name)  # live reload: an edit that sets a parameter wins
 
 
