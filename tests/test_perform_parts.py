@@ -23,7 +23,7 @@ from engine.perform.keys import QuitGuard
 from engine.perform.state import OperatorState, operator_state, read_state, write_state
 from engine.reload import SceneReloader
 from engine.runtime import Show
-from engine.scene import create_scene
+from engine.scene import create_scene, param_state
 from engine.sources import open_source
 from engine.sources.oscwire import parse_packet
 from engine.venue.config import VenueError, parse_venue
@@ -88,7 +88,7 @@ def test_dispatch_clamps_refuses_logs_and_fades_by_frame_time(tmp_path):
     show = Show(scene, open_source("synthetic"), FixedClock(10.0))
     d = Dispatcher(config, show, ShowLog(tmp_path / "show.log"))
     assert d.dispatch("param", {"name": "glow", "value": 7.0}, origin="osc")
-    assert scene.param_state("glow").target == 1.0 and d.refused == {"out_of_range": 1}
+    assert param_state(scene, "glow").target == 1.0 and d.refused == {"out_of_range": 1}
     assert not d.dispatch("param", {"name": "nope", "value": 1.0})
     assert not d.dispatch("cue", {"go": 5}) and not d.dispatch("failover", {"on": True})
     assert d.refused == {"out_of_range": 1, "unknown_param": 1, "unknown_cue": 1, "no_failover": 1}
@@ -97,7 +97,7 @@ def test_dispatch_clamps_refuses_logs_and_fades_by_frame_time(tmp_path):
     targets = []
     for _ in range(12):  # 0.1 s frames: the glide and the blackout follow frame time only
         op.advance(0.1, scene)
-        targets.append(scene.param_state("glow").target)
+        targets.append(param_state(scene, "glow").target)
     assert targets[4] == pytest.approx(0.5) and targets[-1] == 0.0 and op.level == 0.0
     lines = [json.loads(line) for line in (tmp_path / "show.log").read_text().splitlines()]
     assert [e["what"] for e in lines] == ["param", "cue", "blackout"] and lines[0]["origin"] == "osc"

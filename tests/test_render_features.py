@@ -13,7 +13,7 @@ from engine.clock import FixedClock
 from engine.paths import shader_dir
 from engine.render import Renderer, headless_context
 from engine.runtime import Show
-from engine.scene import create_scene
+from engine.scene import create_scene, step_scene
 from engine.sources import open_source
 
 SIZE = (192, 108)
@@ -81,7 +81,7 @@ def test_trails_keep_light_from_earlier_frames(ctx):
     plain = frame(renderer, scene)
     scene.post.trails = 0.9
     for _ in range(5):
-        scene.step(1 / 30)
+        step_scene(scene, 1 / 30)
         trailed = frame(renderer, scene)
     assert trailed.mean() > 1.2 * plain.mean()
 
