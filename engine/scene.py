@@ -60,6 +60,7 @@ class Scene:
                         for name, p in scene_params(type(self)).items()}
         self._bindings: list[Binding] = []
         self._touched: set[str] = set()  # parameters assigned since creation (by setup)
+        self._added: list[Layer] = []  # every layer add() saw, in order: live reload matches by it
 
     # -- parameters ------------------------------------------------------------------------
     @classmethod
@@ -97,8 +98,10 @@ class Scene:
                 self._params[name].target = specs[name].clamp(value)
 
     def add(self, layer: L) -> L:
-        """Add a drawable layer; layers draw in the order they were added."""
+        """Add a drawable layer; layers draw in the order they were added. A scene may later
+        change `self.layers` (which layers are simulated and drawn, in which order)."""
         self.layers.append(layer)
+        self._added.append(layer)
         return layer
 
     def setup(self) -> None:
@@ -121,6 +124,7 @@ RESERVED: dict[str, str] = {
     "_params": "the engine keeps parameter state in it",
     "_bindings": "the engine keeps the scene's bindings in it",
     "_touched": "live reload keeps the parameters setup() assigned in it",
+    "_added": "live reload matches layers by it",
     **{name: _ENGINE_CALLS for name in ("add", "bind", "params", "preset", "save_preset",
                                           "load_preset")},
 }
@@ -131,6 +135,13 @@ def check_scene_class(cls: type) -> None:
     for name, why in RESERVED.items():
         if name in vars(cls):
             raise SceneError(f"{cls.__name__} defines `{name}`, a name the engine reserves: {why}")
+
+
+def all_layers(scene: Scene) -> list[Layer]:
+    """Every layer of a scene in a stable order, whatever it keeps in `layers` now: those it
+    added (in the order of `add`), then any it put in `layers` by hand."""
+    added = {id(layer) for layer in scene._added}
+    return [*scene._added, *(layer for layer in scene.layers if id(layer) not in added)]
 
 
 def param_state(scene: Scene, name: str) -> ParamState:

@@ -60,8 +60,6 @@ class WellnessNetwork(Scene):
             crown.solver.active[:] = 0.0
             crown.solver.separation = 1.4
             dust = self.add(ParticleLayer(crown, 4_000, size=1.8, intensity=0.45, seed=self.seed + k))
-            setattr(self, f"crown{k}", crown)  # named attributes survive a live reload
-            setattr(self, f"dust{k}", dust)
             self.crowns.append(crown)
             self.dust.append(dust)
         self.threads: dict[tuple[int, int], StrandLayer] = {}
@@ -72,7 +70,6 @@ class WellnessNetwork(Scene):
             sv.radius[:] = 0.05
             sv.bundle_turns = 4.0  # a twisted rope of light
             sv.spin[:] = 1.5
-            setattr(self, f"thread{i}{j}", thread)
             self.threads[(i, j)] = thread
         self.seats: dict[str, tuple[str, int, int]] = {}  # participant → (alcove, cluster, bundle)
         self.clusters: dict[str, int] = {}  # alcove id → cluster

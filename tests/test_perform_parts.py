@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+from engine import runtime
 from engine.clock import FixedClock, RealtimeClock
 from engine.perform.actions import Dispatcher, ShowLog
 from engine.perform.config import parse_perform
@@ -121,7 +122,7 @@ def test_esc_quits_only_when_pressed_twice_within_two_seconds():
     assert guard.press()
 
 
-def test_a_slow_live_show_follows_the_wall_clock_with_substeps():
+def test_a_slow_live_show_follows_the_wall_clock_with_substeps(monkeypatch):
     t = [0.0]
 
     def now() -> float:
@@ -130,7 +131,8 @@ def test_a_slow_live_show_follows_the_wall_clock_with_substeps():
 
     scene = create_scene(SCENE)
     steps = []
-    scene.step = lambda dt, step=scene.step: (steps.append(dt), step(dt))
+    monkeypatch.setattr(runtime, "step_scene",
+                        lambda sc, dt, step=runtime.step_scene: (steps.append(dt), step(sc, dt)))
     show = Show(scene, open_source("synthetic"), RealtimeClock(now=now), live=True)
     for _ in range(11):
         show.advance()

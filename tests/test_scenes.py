@@ -16,7 +16,7 @@ from engine.offline import render_array
 from engine.paths import scene_dir
 from engine.reload import carry_state
 from engine.runtime import Show
-from engine.scene import create_scene, list_scenes, load_scene_class
+from engine.scene import all_layers, create_scene, list_scenes, load_scene_class
 from engine.solver import StrandSolver
 from engine.sources import open_source
 from tests.conftest import ROOT, SHARED_DATA, run_cli
@@ -181,3 +181,28 @@ def test_synthetic_alcoves_tag_participants():
     assert tags == {"p00": "a1", "p01": "a1", "p02": "a2", "p03": "a2", "p04": "a3", "p05": "a3"}
     plain, _ = open_source("synthetic:participants=6").poll(1.0)
     assert {c.alcove for c in plain} == {""}, "without alcoves= chunks stay untagged"
+
+
+def test_wellness_network_keeps_its_strands_across_a_live_reload():
+    """Its layers live in a list and a dict, not named attributes, and it draws only some of
+    them: reload matches them by their place among the layers it added, so every crown and
+    thread keeps its shape, and the flow its state."""
+    scene = create_scene("wellness_network")
+    show = Show(scene, open_source("synthetic:alcoves=3,participants=9"), FixedClock(10))
+    for _ in range(30):
+        show.advance()
+    fresh = create_scene("wellness_network")
+    assert 0 < len(scene.layers) < len(all_layers(scene))  # some crowns are not drawn now
+    before = [layer.solver.x.copy() for layer in fresh.layers if hasattr(layer.solver, "twist")]
+    kept = carry_state(scene, fresh)
+    assert "field" in kept and len(kept) == len(all_layers(scene)) + 1
+    assert not any(name in vars(fresh) for name in kept if name != "field")  # none by attribute
+    moved = 0
+    for old, new in zip(all_layers(scene), all_layers(fresh), strict=True):
+        for name in ("x", "y", "z", "age"):
+            if hasattr(old.solver, name):
+                np.testing.assert_array_equal(getattr(new.solver, name), getattr(old.solver, name))
+    for old, was in zip([la for la in all_layers(scene) if hasattr(la.solver, "twist")], before, strict=True):
+        moved += int(not np.array_equal(old.solver.x, was))
+    assert moved > 0  # the running crowns had moved away from a fresh setup's shapes
+    np.testing.assert_array_equal(fresh.field.grid, scene.field.grid)
