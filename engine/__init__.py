@@ -65,6 +65,8 @@ _LAZY = {
     "open_source": "engine.sources",
     "render_array": "engine.offline", "render_video": "engine.offline",
     "run_show": "engine.live",
+    "hue": "engine.helpers", "mix": "engine.helpers", "palette": "engine.helpers",
+    "smoothstep": "engine.helpers",
 }
 
 __all__ = sorted(_LAZY)

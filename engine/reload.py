@@ -50,7 +50,7 @@ def carry_state(old: Scene, new: Scene) -> list[str]:
     for i, (was, now) in enumerate(zip(all_layers(old), all_layers(new), strict=False)):
         if type(was) is not type(now) or type(now) not in STATE:
             continue
-        src, dst = was.solver, now.solver
+        src, dst = was._solver, now._solver
         arrays = [a for a in STATE[type(now)] if getattr(src, a).shape == getattr(dst, a).shape]
         for a in arrays:
             getattr(dst, a)[:] = getattr(src, a)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from engine import kernel_cache
 from engine.clock import FixedClock, RealtimeClock
 from engine.data import Frame, Group
-from engine.scene import Scene, apply_bindings, describe_exception, step_scene
+from engine.scene import Scene, apply_bindings, describe_exception, follow_presence, step_scene
 from engine.signals import Signals
 from engine.sources import Source
 
@@ -95,6 +95,7 @@ class Show:
             self._guard("source", tick.index, fill, frame)
         self._count_glitches(frame)
         self._guard("bindings", tick.index, apply_bindings, self.scene, frame)
+        self._guard("presence", tick.index, follow_presence, self.scene, frame)
         errors_before = self.error_count
         self._guard("scene.update", tick.index, self.scene.update, frame)
         self.update_failed = self.error_count != errors_before

@@ -16,7 +16,7 @@ from typing import ClassVar, TypeVar
 from engine import kernel_cache
 from engine.camera import Camera
 from engine.data import Frame
-from engine.layers import Layer
+from engine.layers import Layer, follow_participants
 from engine.params import (
     CURVES,
     Binding,
@@ -125,6 +125,8 @@ RESERVED: dict[str, str] = {
     "_bindings": "the engine keeps the scene's bindings in it",
     "_touched": "live reload keeps the parameters setup() assigned in it",
     "_added": "live reload matches layers by it",
+    "follow_presence": "the engine shows present participants' bundles itself (set "
+                       "layer.follow_participants = False to decide in update())",
     **{name: _ENGINE_CALLS for name in ("add", "bind", "params", "preset", "save_preset",
                                           "load_preset")},
 }
@@ -161,6 +163,12 @@ def apply_bindings(scene: Scene, frame: Frame) -> None:
             scene._params[b.param].target = specs[b.param].clamp(value)
     for name, state in scene._params.items():
         state.advance(frame.dt, specs[name].smoothing)
+
+
+def follow_presence(scene: Scene, frame: Frame) -> None:
+    """Before update(): bundles of layers that follow participants (the default) show while
+    their participant is present; a scene that sets `follow_participants = False` decides."""
+    follow_participants(all_layers(scene), frame.participants)
 
 
 def step_scene(scene: Scene, dt: float) -> None:
