@@ -5,8 +5,9 @@ worked examples: docs/scenes.md; a starter scene: `run_symphony.py new NAME`.
 
 Scenes and data
     Scene                 base class: title/background/max_participants; setup(), update(frame);
-                          add(layer), field, camera, post, seed, time; bind(), params(),
-                          preset(), save_preset(path), load_preset(path)
+                          add(layer), field, camera, post, seed, time, layers; bind(), params(),
+                          preset(), save_preset(path), load_preset(path). Reserved (refused):
+                          step, apply_bindings, param_state, follow_presence
     Param(default, low, high, smoothing=, doc=)   a declared, smoothed number (class attribute)
     scene.bind(param, channel, input, output=None, curve=, participant=)   channel → parameter;
                           curves: linear, smooth, ease_in, ease_out, exp, log
@@ -20,17 +21,21 @@ Scenes and data
                           "marker"), participant, value
     CHANNELS              canonical channels with unit and plausible range
 
-Layers (data objects; the renderer draws them)
+Layers (data objects; the renderer draws them; per-bundle arrays take b, or a whole value)
     StrandLayer(bundles, strands_per_bundle, points, width=, intensity=, seed=, height=,
                 ring_radius=, braid_radius=, origin=, axis=)
-                          .color[b] rgb, .glow[b], .togetherness, .rim, .depth_fade, .visible,
-                          .anchor(b, s); .solver: radius[b], spin[b], active[b], force[b],
-                          braid_turns, braid_spin, rope_turns, bundle_turns, separation,
-                          stiffness, field_force, origin, axis
+                          per bundle: .color[b] rgb, .glow[b], .radius[b], .spin[b], .force[b] xyz,
+                          .active[b] (set by the engine while .follow_participants, default True);
+                          .togetherness, .braid_turns, .braid_spin, .rope_turns, .bundle_turns,
+                          .separation, .stiffness, .bending, .damping, .field_force, .height,
+                          .ring_radius, .braid_radius, .origin, .axis, .width, .intensity, .rim,
+                          .depth_fade, .visible; .anchor(b, s), .set_length(L), .bundles, .points
     ParticleLayer(strands, count, size=, intensity=, seed=)
-                          .visible; .solver: speed, lift, jitter, life_min, life_max
+                          .speed, .lift, .jitter, .life_min, .life_max, .size, .intensity,
+                          .visible, .count; state: .x .y .z .age .life .fade .tint .owner .spawns
     FlowField(resolution, extent, seed, scale, strength, noise, decay)   set as scene.field;
                           attract(c, strength, radius), vortex(c, axis, ...), jet(c, direction, ...)
+    smoothstep(e0, e1, x), mix(a, b, t), hue(h, saturation), palette(t, a, b, c, d)   helpers
 
 Look
     Camera                target, distance, azimuth, elevation, fov_y; orbit()

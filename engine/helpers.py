@@ -23,8 +23,8 @@ def mix(a, b, t):
 
 
 def hue(h: float, saturation: float = 1.0) -> np.ndarray:
-    """Linear RGB (float32, shape (3,)) of hue h (0..1 round the colour wheel, red at 0) at
-    full value: saturation 0 is white."""
+    """Linear RGB (float32, shape (3,)) of hue h at full value: 0..1 goes once round the
+    colour wheel (red at 0, blue at 1/3, green at 2/3); saturation 0 is white."""
     k = (np.array([0.0, 2.0, 4.0]) / 6.0 + h) % 1.0
     rgb = np.clip(np.abs(k * 6.0 - 3.0) - 1.0, 0.0, 1.0)
     return ((1.0 - saturation) + saturation * rgb).astype(np.float32) ** 2.2  # into linear light
