@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ast
 import bz2
-import re
 
 import numpy as np
 import pytest
@@ -20,13 +19,10 @@ from engine.runtime import Show
 from engine.scene import all_layers, create_scene, list_scenes, load_scene_class
 from engine.solver import StrandSolver
 from engine.sources import open_source
-from tests.conftest import ROOT, SHARED_DATA, run_cli
+from tests.conftest import SHARED_DATA, run_cli
 
 SCENES = list_scenes()
 SIZE, FPS, FRAMES = (160, 90), 10.0, 30  # 3 s: quick, and long enough for breath and beats
-# the source that shows a scene's point: a glitchy feed for the microbiome, several Alcoves
-SYNTHETIC = {"microbiome_workshop": "synthetic:participants=5,glitch=0.05",
-             "wellness_network": "synthetic:participants=12,alcoves=4"}
 PYPHYSIO = SHARED_DATA / "pyphysio_medical_ecg_eda_bvp_resp_2048hz.txt.bz2"
 
 
@@ -77,9 +73,7 @@ def test_scene_is_documented(scene):
     assert cls.title != "Untitled scene" and cls.params(), "a title and declared parameters"
 
 
-@pytest.mark.parametrize("scene", SCENES)
-def test_scene_renders_from_synthetic(scene):
-    assert_alive(render_array(scene, FRAMES, SIZE, FPS, source=SYNTHETIC.get(scene, "synthetic")))
+# how each scene looks from its synthetic source: tests/test_pictures.py
 
 
 @pytest.mark.parametrize("scene", SCENES)
@@ -112,23 +106,7 @@ def test_tapestry_keeps_its_cloth_across_a_live_reload():
     assert fresh.loom.active[:4].all() and fresh.loom.color[:4].max() > 0.1
 
 
-# -- the guide's worked examples run as printed ------------------------------------------------
-def guide_examples() -> dict[str, str]:
-    """The complete scene files in docs/scenes.md (code blocks starting `# example: NAME.py`)."""
-    text = (ROOT / "docs" / "scenes.md").read_text()
-    blocks = re.findall(r"```python\n# example: (\w+\.py)\n(.*?)```", text, re.DOTALL)
-    return dict(blocks)
-
-
-def test_the_guide_has_three_worked_examples():
-    assert len(guide_examples()) == 3
-
-
-@pytest.mark.parametrize("name", sorted(guide_examples()))
-def test_guide_example_renders(name, tmp_path):
-    path = tmp_path / name
-    path.write_text(guide_examples()[name])
-    assert_alive(render_array(str(path), 20, SIZE, FPS, source="synthetic:glitch=0.05"))
+# -- the guide's worked examples: each is a picture test in tests/test_pictures.py ----------------
 
 
 # -- run_symphony.py new -----------------------------------------------------------------------
