@@ -419,6 +419,9 @@ COMMANDS = {"render": cmd_render, "show": cmd_show, "perform": cmd_perform, "rec
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from engine import kernel_cache
+
+    kernel_cache.prepare()  # OpenMP policy and kernel cache, before any kernel runs
     from engine.network.cli import read_url
 
     for name in ("source", "publish"):  # @FILE: a spec kept in a file (the network's URLs hold passwords)

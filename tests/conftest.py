@@ -140,6 +140,14 @@ def _run_in_child(item) -> None:
         pytest.fail(f"in a child process:\n{res.stdout[-6000:]}\n{res.stderr[-2000:]}", pytrace=False)
 
 
+def pytest_sessionstart(session) -> None:
+    """What every runner does first (`import engine` no longer does it): passive OpenMP waits
+    and a kernel cache that matches the kernel sources."""
+    from engine import kernel_cache
+
+    kernel_cache.prepare()
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     if os.environ.get(CHILD):
         return
