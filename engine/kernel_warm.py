@@ -74,9 +74,15 @@ def is_cached(name: str) -> bool:
 
 
 def compile_kernel(name: str) -> None:
+    """Compile the kernel's listed signatures. One the kernel no longer takes (a manifest
+    older than the code) is skipped with a warning: the frames compile what they call."""
     disp = dispatcher(name)
     for sig in signatures(name):
-        disp.compile(sig)
+        try:
+            disp.compile(sig)
+        except Exception as exc:  # noqa: BLE001 - Numba raises TypeError or its own errors
+            log.warning("kernel manifest out of date for %s (%s): run tools/kernel_manifest.py",
+                        name, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
 
 def shares(names: list[str], parts: int) -> list[list[str]]:
