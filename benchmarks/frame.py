@@ -38,6 +38,7 @@ class BenchScene(Scene):
     def setup(self) -> None:
         self.field = FlowField(64, seed=self.seed)
         self.strands = self.add(StrandLayer(16, 63, 64, width=2.5, seed=self.seed))
+        self.strands.follow_participants = False  # every bundle drawn from the first frame
         self.sparks = self.add(ParticleLayer(self.strands, self.particles, size=2.0, seed=self.seed))
         self.post.bloom_strength = 0.8
 

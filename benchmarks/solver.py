@@ -24,6 +24,7 @@ from numba import get_num_threads, njit, prange
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from engine import kernel_cache  # noqa: E402
 from engine.solver import FlowField, ParticleSolver, StrandSolver  # noqa: E402
 from engine.solver import reference as ref  # noqa: E402
 from engine.solver import strands as sk  # noqa: E402
@@ -140,6 +141,7 @@ def taichi_peer(count: int) -> dict | None:
 
 
 def main() -> None:
+    kernel_cache.prepare()  # as every runner: passive OpenMP waits, a fresh kernel cache
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print JSON only")
     ap.add_argument("--particles", type=int, default=1_000_000)

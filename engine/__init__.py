@@ -5,8 +5,9 @@ worked examples: docs/scenes.md; a starter scene: `run_symphony.py new NAME`.
 
 Scenes and data
     Scene                 base class: title/background/max_participants; setup(), update(frame);
-                          add(layer), field, camera, post, seed, time; bind(), params(),
-                          preset(), save_preset(path), load_preset(path)
+                          add(layer), field, camera, post, seed, time, layers; bind(), params(),
+                          preset(), save_preset(path), load_preset(path). Reserved (refused):
+                          step, apply_bindings, param_state, follow_presence
     Param(default, low, high, smoothing=, doc=)   a declared, smoothed number (class attribute)
     scene.bind(param, channel, input, output=None, curve=, participant=)   channel → parameter;
                           curves: linear, smooth, ease_in, ease_out, exp, log
@@ -20,17 +21,21 @@ Scenes and data
                           "marker"), participant, value
     CHANNELS              canonical channels with unit and plausible range
 
-Layers (data objects; the renderer draws them)
+Layers (data objects; the renderer draws them; per-bundle arrays take b, or a whole value)
     StrandLayer(bundles, strands_per_bundle, points, width=, intensity=, seed=, height=,
                 ring_radius=, braid_radius=, origin=, axis=)
-                          .color[b] rgb, .glow[b], .togetherness, .rim, .depth_fade, .visible,
-                          .anchor(b, s); .solver: radius[b], spin[b], active[b], force[b],
-                          braid_turns, braid_spin, rope_turns, bundle_turns, separation,
-                          stiffness, field_force, origin, axis
+                          per bundle: .color[b] rgb, .glow[b], .radius[b], .spin[b], .force[b] xyz,
+                          .active[b] (set by the engine while .follow_participants, default True);
+                          .togetherness, .braid_turns, .braid_spin, .rope_turns, .bundle_turns,
+                          .separation, .stiffness, .bending, .damping, .field_force, .height,
+                          .ring_radius, .braid_radius, .origin, .axis, .width, .intensity, .rim,
+                          .depth_fade, .visible; .anchor(b, s), .set_length(L), .bundles, .points
     ParticleLayer(strands, count, size=, intensity=, seed=)
-                          .visible; .solver: speed, lift, jitter, life_min, life_max
+                          .speed, .lift, .jitter, .life_min, .life_max, .size, .intensity,
+                          .visible, .count; state: .x .y .z .age .life .fade .tint .owner .spawns
     FlowField(resolution, extent, seed, scale, strength, noise, decay)   set as scene.field;
                           attract(c, strength, radius), vortex(c, axis, ...), jet(c, direction, ...)
+    smoothstep(e0, e1, x), mix(a, b, t), hue(h, saturation), palette(t, a, b, c, d)   helpers
 
 Look
     Camera                target, distance, azimuth, elevation, fov_y; orbit()
@@ -45,41 +50,41 @@ Running (what `run_symphony.py` calls)
     FixedClock, RealtimeClock
 """
 
-import os
+from __future__ import annotations
 
-# Numba's OpenMP workers spin for a while after each parallel kernel. On a small CPU-only
-# machine they share the cores with llvmpipe's rasteriser threads, which then wait: passive
-# workers measured 5-10 ms a frame faster at 1080p on 2 cores. Set before any kernel runs
-# (libgomp reads it when Numba first loads it); a user's own setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import importlib
+from typing import Any
 
-from engine import kernel_cache
+# name → module that defines it. `import engine` loads none of them (no GL, no video, no Numba
+# kernels, no environment changes): each loads on first use, e.g. `from engine import Scene`.
+_LAZY = {
+    "CHANNELS": "engine.data", "Event": "engine.data", "Frame": "engine.data",
+    "Group": "engine.data", "Participant": "engine.data",
+    "Camera": "engine.camera",
+    "FixedClock": "engine.clock", "RealtimeClock": "engine.clock",
+    "FlowField": "engine.solver.field",
+    "ParticleLayer": "engine.layers", "StrandLayer": "engine.layers",
+    "Param": "engine.params",
+    "PostSettings": "engine.post_settings",
+    "Scene": "engine.scene",
+    "open_source": "engine.sources",
+    "render_array": "engine.offline", "render_video": "engine.offline",
+    "run_show": "engine.live",
+    "hue": "engine.helpers", "mix": "engine.helpers", "palette": "engine.helpers",
+    "smoothstep": "engine.helpers",
+}
 
-kernel_cache.refresh()  # before any kernel module loads its cache
-
-from engine.camera import Camera
-from engine.clock import FixedClock, RealtimeClock
-from engine.data import CHANNELS, Event, Frame, Group, Participant
-from engine.layers import ParticleLayer, StrandLayer
-from engine.params import Param
-from engine.render.post import PostSettings
-from engine.scene import Scene
-from engine.solver import FlowField
-from engine.sources import open_source
-
-__all__ = [
-    "CHANNELS", "Camera", "Event", "FixedClock", "FlowField", "Frame", "Group",
-    "Param", "ParticleLayer", "Participant", "PostSettings", "RealtimeClock", "Scene", "StrandLayer",
-    "open_source", "render_array", "render_video", "run_show",
-]
+__all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str):
-    # the runners pull in GL and video modules: import them only when asked for
-    if name in ("render_video", "render_array"):
-        from engine import offline
-        return getattr(offline, name)
-    if name == "run_show":
-        from engine.live import run_show
-        return run_show
-    raise AttributeError(f"module 'engine' has no attribute {name!r}")
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

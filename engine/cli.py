@@ -23,6 +23,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from engine.outputs.formats import CODECS
 
@@ -32,6 +33,13 @@ EXIT_USAGE = 2
 
 class CliError(Exception):
     """A problem the user can fix; printed as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line and a pointer to --help, not a screenful of usage first."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -65,7 +73,7 @@ def positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="symphony", description="Symphony: live health data as a luminous tapestry.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -96,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "with its own clock ticks, data and operator actions")
     render.add_argument("--fps", type=positive_float, default=30.0, help="frame rate (default 30)")
     render.add_argument("--no-progress", action="store_true", help="print no progress")
+    render.add_argument("--wait", type=positive_float, default=10.0, metavar="S",
+                        help="a live source (osc, mqtt, lsl) that delivers nothing in S seconds "
+                             "fails the render (default 10)")
     render.add_argument("--codec", choices=CODECS, help="h264 or hevc in .mp4 (default h264); "
                         ".mov is ProRes 4444 with alpha, .mkv FFV1 lossless, DIR/%%05d.png PNG frames")
     render.add_argument("--crf", type=int, default=18,
@@ -212,9 +223,11 @@ def cmd_render(args: argparse.Namespace) -> int:
                          args.seed, progress=not args.no_progress, layout=args.layout,
                          codec=args.codec, crf=args.crf, preset=args.preset, gop=args.gop,
                          workers=args.workers, scheduler=args.scheduler, start=args.start,
-                         timing=args.timing, publish=args.publish)
-    print(f"wrote {out} ({stats.frames} frames, {args.size[0]}x{args.size[1]}) "
-          f"in {stats.seconds:.1f} s, {stats.fps:.1f} fps", file=sys.stderr)
+                         timing=args.timing, publish=args.publish, wait=args.wait)
+    compiled = f"{stats.compiled:.1f} s compiling kernels, first run only; " if stats.compiled else ""
+    print(f"wrote {out} ({stats.frames} frames, {args.size[0]}x{args.size[1]}) in {stats.seconds:.1f} s "
+          f"wall ({compiled}first frame after {stats.warmup:.1f} s), then {stats.steady_fps:.1f} fps",
+          file=sys.stderr)
     return 0
 
 
@@ -406,6 +419,9 @@ COMMANDS = {"render": cmd_render, "show": cmd_show, "perform": cmd_perform, "rec
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from engine import kernel_cache
+
+    kernel_cache.prepare()  # OpenMP policy and kernel cache, before any kernel runs
     from engine.network.cli import read_url
 
     for name in ("source", "publish"):  # @FILE: a spec kept in a file (the network's URLs hold passwords)
@@ -429,7 +445,9 @@ def main(argv: list[str] | None = None) -> int:
     expected = (CliError, SceneError, SourceError, VideoError, WindowError, ShaderError, LayoutError,
                 VenueError)
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a closed pipe fails here, where it is handled, not at exit
+        return code
     except expected as exc:
         print(f"symphony: error: {exc}", file=sys.stderr)
         usage = CliError | SceneError | SourceError | LayoutError | VenueError
@@ -437,9 +455,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("symphony: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `symphony list | head`: the reader has all it wanted
+        _silence_stdout()
+        return 128 + 13  # as a shell reports a command ended by SIGPIPE
     except OSError as exc:
         print(f"symphony: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ time; bound to data channels in one line; saved and recalled as presets.
             self.bind("speed", "heart_rate", (55, 110), (0.5, 3.0), curve="smooth")
 
         def update(self, frame):
-            self.strands.solver.braid_spin = self.speed    # the smoothed current value
+            self.strands.braid_spin = self.speed          # the smoothed current value
 
 Setting `self.speed = 2.0` (or an operator, a preset, OSC) sets the *target*; the value the
 scene reads glides towards it with the parameter's time constant, so nothing jumps.
@@ -55,10 +55,10 @@ class Param:
     def __get__(self, scene, owner=None):
         if scene is None:
             return self
-        return scene.param_state(self.name).value
+        return scene._params[self.name].value
 
     def __set__(self, scene, value: float) -> None:
-        scene.param_state(self.name).target = self.clamp(value)
+        scene._params[self.name].target = self.clamp(value)
         scene._touched.add(self.name)  # live reload: an edit that sets a parameter wins
 
 

@@ -3,9 +3,9 @@ screen.
 
 `SceneReloader.poll` notices a changed scene file, imports it afresh and runs `setup()`. If
 that fails (syntax error, exception in setup) the running scene keeps drawing and the error
-is reported. If it works, the new scene inherits the running one's state where names still
-match — strand shapes, particle positions, the flow, parameter values (unless the edit
-changed them), the clock — and takes
+is reported. If it works, the new scene inherits the running one's state — strand shapes and
+particle positions (layers matched by their place among the scene's layers), the flow, parameter
+values (unless the edit changed them), the clock — and takes
 over on probation: should its first `update()` raise, the last good scene comes back.
 """
 
@@ -16,7 +16,14 @@ import time
 from pathlib import Path
 
 from engine.layers import ParticleLayer, StrandLayer
-from engine.scene import Scene, SceneError, describe_exception, load_scene_class, resolve_scene_path
+from engine.scene import (
+    Scene,
+    SceneError,
+    all_layers,
+    describe_exception,
+    load_scene_class,
+    resolve_scene_path,
+)
 from engine.solver import FlowField
 
 log = logging.getLogger("symphony")
@@ -28,25 +35,27 @@ STATE = {  # the arrays that are simulation state, not configuration a new setup
 
 
 def carry_state(old: Scene, new: Scene) -> list[str]:
-    """Copy state from `old` into `new` for attributes with the same name, type and shape."""
+    """Copy simulation state from `old` into `new`: the field, and each layer matched by its
+    position among the scene's layers (the order `add` saw them, then any put in
+    `scene.layers` by hand: `all_layers`; same type, arrays of the same shape), whatever
+    container or attribute the scene keeps it in, and whichever it draws now. Returns what was
+    kept, by attribute name where the layer has one (`layers[i]` otherwise)."""
+    names = {id(value): name for name, value in vars(new).items()}
     kept = []
-    for name, new_value in vars(new).items():
-        old_value = vars(old).get(name)
-        if old_value is None or type(old_value) is not type(new_value):
+    if isinstance(old.field, FlowField) and isinstance(new.field, FlowField) \
+            and old.field.grid.shape == new.field.grid.shape:
+        new.field.grid[:] = old.field.grid
+        new.field.offset[:] = old.field.offset
+        kept.append(names.get(id(new.field), "field"))
+    for i, (was, now) in enumerate(zip(all_layers(old), all_layers(new), strict=False)):
+        if type(was) is not type(now) or type(now) not in STATE:
             continue
-        if isinstance(new_value, FlowField):
-            if old_value.grid.shape == new_value.grid.shape:
-                new_value.grid[:] = old_value.grid
-                new_value.offset[:] = old_value.offset
-                kept.append(name)
-        elif type(new_value) in STATE:
-            src, dst = old_value.solver, new_value.solver
-            arrays = [a for a in STATE[type(new_value)]
-                      if getattr(src, a).shape == getattr(dst, a).shape]
-            for a in arrays:
-                getattr(dst, a)[:] = getattr(src, a)
-            if arrays:
-                kept.append(name)
+        src, dst = was._solver, now._solver
+        arrays = [a for a in STATE[type(now)] if getattr(src, a).shape == getattr(dst, a).shape]
+        for a in arrays:
+            getattr(dst, a)[:] = getattr(src, a)
+        if arrays:
+            kept.append(names.get(id(now), f"layers[{i}]"))
     # parameters keep their live values, unless the edit itself changed them (a new default,
     # or a new value set in setup): then the edit wins
     old_specs, new_specs = old.params(), new.params()

@@ -13,9 +13,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from engine import kernel_cache
 from engine.clock import FixedClock, RealtimeClock
 from engine.data import Frame, Group
-from engine.scene import Scene, describe_exception
+from engine.scene import Scene, apply_bindings, describe_exception, follow_presence, step_scene
 from engine.signals import Signals
 from engine.sources import Source
 
@@ -34,6 +35,7 @@ class ShowError:
 class Show:
     def __init__(self, scene: Scene, source: Source, clock: FixedClock | RealtimeClock,
                  live: bool = False) -> None:
+        kernel_cache.prepare()  # every runner steps its scene through a Show
         self.scene = scene
         self.source = source
         self.clock = clock
@@ -92,13 +94,14 @@ class Show:
         if fill is not None:
             self._guard("source", tick.index, fill, frame)
         self._count_glitches(frame)
-        self._guard("bindings", tick.index, self.scene.apply_bindings, frame)
+        self._guard("bindings", tick.index, apply_bindings, self.scene, frame)
+        self._guard("presence", tick.index, follow_presence, self.scene, frame)
         errors_before = self.error_count
         self._guard("scene.update", tick.index, self.scene.update, frame)
         self.update_failed = self.error_count != errors_before
         steps = max(1, math.ceil(tick.dt / MAX_STEP - 1e-9))
         for _ in range(steps):
-            self._guard("solver", tick.index, self.scene.step, tick.dt / steps)
+            self._guard("solver", tick.index, step_scene, self.scene, tick.dt / steps)
         self.last_frame = frame
         for observe in self.observers:
             self._guard("observer", tick.index, observe, frame)

@@ -13,9 +13,10 @@ import traceback
 from pathlib import Path
 from typing import ClassVar, TypeVar
 
+from engine import kernel_cache
 from engine.camera import Camera
 from engine.data import Frame
-from engine.layers import Layer
+from engine.layers import Layer, follow_participants
 from engine.params import (
     CURVES,
     Binding,
@@ -27,7 +28,7 @@ from engine.params import (
     scene_params,
 )
 from engine.paths import scene_dir
-from engine.render.post import PostSettings
+from engine.post_settings import PostSettings
 from engine.solver import FlowField
 
 L = TypeVar("L", bound=Layer)
@@ -44,6 +45,10 @@ class Scene:
     background: ClassVar[tuple[float, float, float]] = (0.0, 0.0, 0.0)
     max_participants: ClassVar[int] = 16
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        check_scene_class(cls)
+
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
         self.layers: list[Layer] = []
@@ -55,18 +60,13 @@ class Scene:
                         for name, p in scene_params(type(self)).items()}
         self._bindings: list[Binding] = []
         self._touched: set[str] = set()  # parameters assigned since creation (by setup)
+        self._added: list[Layer] = []  # every layer add() saw, in order: live reload matches by it
 
     # -- parameters ------------------------------------------------------------------------
     @classmethod
     def params(cls) -> dict[str, Param]:
         """The declared parameters, by name (ranges, defaults, smoothing, docs)."""
         return scene_params(cls)
-
-    def param_state(self, name: str) -> ParamState:
-        try:
-            return self._params[name]
-        except KeyError:
-            raise ParamError(f"{type(self).__name__} has no parameter '{name}'") from None
 
     def bind(self, param: str, channel: str, input: tuple[float, float],
              output: tuple[float, float] | None = None, *, curve: str = "linear",
@@ -83,16 +83,6 @@ class Scene:
         self._bindings = [b for b in self._bindings if b.param != param] + [binding]
         return binding
 
-    def apply_bindings(self, frame: Frame) -> None:
-        """Set bound parameters' targets from this frame, then glide every parameter."""
-        specs = self.params()
-        for b in self._bindings:
-            value = b.value(frame)
-            if value is not None:
-                self._params[b.param].target = specs[b.param].clamp(value)
-        for name, state in self._params.items():
-            state.advance(frame.dt, specs[name].smoothing)
-
     def preset(self) -> dict[str, float]:
         """Current parameter targets, ready to save."""
         return {name: state.target for name, state in self._params.items()}
@@ -108,8 +98,10 @@ class Scene:
                 self._params[name].target = specs[name].clamp(value)
 
     def add(self, layer: L) -> L:
-        """Add a drawable layer; layers draw in the order they were added."""
+        """Add a drawable layer; layers draw in the order they were added. A scene may later
+        change `self.layers` (which layers are simulated and drawn, in which order)."""
         self.layers.append(layer)
+        self._added.append(layer)
         return layer
 
     def setup(self) -> None:
@@ -118,13 +110,74 @@ class Scene:
     def update(self, frame: Frame) -> None:
         """Read this frame's data and set layer, camera and post parameters."""
 
-    def step(self, dt: float) -> None:
-        """Advance the simulations: the flow field first, then each layer in order."""
-        self.time += dt
-        if self.field is not None:
-            self.field.step(dt)
-        for layer in self.layers:
-            layer.step(dt, self.field)
+
+
+# The engine's per-frame machinery lives here, not on the artist's base class: a scene cannot
+# shadow it by accident (a `step` method of its own would silently stop the simulation).
+_ENGINE_CALLS = "part of the Scene API the engine and operators call: call it, don't redefine it"
+RESERVED: dict[str, str] = {
+    "step": "the engine advances the simulation each frame itself (per-frame work goes in "
+            "update(frame))",
+    "apply_bindings": "the engine applies bindings each frame itself (declare them with "
+                      "self.bind(...) in setup())",
+    "param_state": "the engine keeps parameter state itself (read a Param as self.<name>)",
+    "_params": "the engine keeps parameter state in it",
+    "_bindings": "the engine keeps the scene's bindings in it",
+    "_touched": "live reload keeps the parameters setup() assigned in it",
+    "_added": "live reload matches layers by it",
+    "follow_presence": "the engine shows present participants' bundles itself (set "
+                       "layer.follow_participants = False to decide in update())",
+    **{name: _ENGINE_CALLS for name in ("add", "bind", "params", "preset", "save_preset",
+                                          "load_preset")},
+}
+
+
+def check_scene_class(cls: type) -> None:
+    """Refuse a Scene subclass that defines a name the engine reserves (SceneError, one line)."""
+    for name, why in RESERVED.items():
+        if name in vars(cls):
+            raise SceneError(f"{cls.__name__} defines `{name}`, a name the engine reserves: {why}")
+
+
+def all_layers(scene: Scene) -> list[Layer]:
+    """Every layer of a scene in a stable order, whatever it keeps in `layers` now: those it
+    added (in the order of `add`), then any it put in `layers` by hand."""
+    added = {id(layer) for layer in scene._added}
+    return [*scene._added, *(layer for layer in scene.layers if id(layer) not in added)]
+
+
+def param_state(scene: Scene, name: str) -> ParamState:
+    """A parameter's live state (value gliding towards target): for the engine and operators."""
+    try:
+        return scene._params[name]
+    except KeyError:
+        raise ParamError(f"{type(scene).__name__} has no parameter '{name}'") from None
+
+
+def apply_bindings(scene: Scene, frame: Frame) -> None:
+    """Set bound parameters' targets from this frame, then glide every parameter."""
+    specs = scene.params()
+    for b in scene._bindings:
+        value = b.value(frame)
+        if value is not None:
+            scene._params[b.param].target = specs[b.param].clamp(value)
+    for name, state in scene._params.items():
+        state.advance(frame.dt, specs[name].smoothing)
+
+
+def follow_presence(scene: Scene, frame: Frame) -> None:
+    """Before update(): bundles of layers that follow participants (the default) show while
+    their participant is present; a scene that sets `follow_participants = False` decides."""
+    follow_participants(all_layers(scene), frame.participants)
+
+
+def step_scene(scene: Scene, dt: float) -> None:
+    """Advance the simulations: the flow field first, then each layer in order."""
+    scene.time += dt
+    if scene.field is not None:
+        scene.field.step(dt)
+    for layer in scene.layers:
+        layer.step(dt, scene.field)
 
 
 def list_scenes(folder: Path | None = None) -> list[str]:
@@ -151,6 +204,7 @@ _loads = 0
 def load_scene_class(ref: str) -> type[Scene]:
     """Import a scene file (afresh each call, for live reload) and return its Scene subclass."""
     global _loads
+    kernel_cache.prepare()  # loading a scene is where every runner starts
     path = resolve_scene_path(ref)
     _loads += 1
     name = f"symphony_scene_{path.stem}_{_loads}"
@@ -161,6 +215,8 @@ def load_scene_class(ref: str) -> type[Scene]:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
+    except SceneError as exc:  # a refused class: its own one line says why
+        raise SceneError(f"{path.name}: {exc}") from exc
     except Exception as exc:
         raise SceneError(f"{path.name}: {describe_exception(exc)}") from exc
     found = [

@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from engine import FlowField, Frame, Param, ParticleLayer, Scene, StrandLayer
+from engine import FlowField, Frame, Param, ParticleLayer, Scene, StrandLayer, smoothstep
 
 # the chorus: one voice colour per slot, warm to cool and back
 VOICES = np.array([[1.00, 0.55, 0.15], [1.00, 0.30, 0.35], [0.95, 0.25, 0.70], [0.65, 0.30, 1.00],
@@ -30,11 +30,6 @@ VOICES = np.array([[1.00, 0.55, 0.15], [1.00, 0.30, 0.35], [0.95, 0.25, 0.70], [
                    [1.00, 0.85, 0.25], [1.00, 0.45, 0.55], [0.80, 0.45, 1.00], [0.35, 0.85, 1.00]],
                   np.float32)
 WHITE = np.ones(3, np.float32)
-
-
-def smoothstep(a: float, b: float, x: float) -> float:
-    u = min(max((x - a) / (b - a), 0.0), 1.0)
-    return u * u * (3.0 - 2.0 * u)
 
 
 class ChorusAlcove(Scene):
@@ -57,9 +52,8 @@ class ChorusAlcove(Scene):
                                             braid_radius=0.7))
         self.motes = self.add(ParticleLayer(self.strands, 25_000, size=1.8, intensity=0.45,
                                             seed=self.seed))
-        self.strands.solver.active[:] = 0.0
         self.strands.rim = 0.4
-        self.strands.solver.bundle_turns = 1.4  # each voice a spiral of its own
+        self.strands.bundle_turns = 1.4  # each voice a spiral of its own
         # calm is read from the group: a low heart rate and quiet skin, each its own parameter
         self.bind("heart_calm", "heart_rate", (95.0, 60.0), curve="smooth")
         self.bind("skin_calm", "eda_phasic", (0.5, 0.0), curve="ease_in")
@@ -72,23 +66,21 @@ class ChorusAlcove(Scene):
         return 0.5 * (self.heart_calm + self.skin_calm)
 
     def update(self, frame: Frame) -> None:
-        strands, sv = self.strands, self.strands.solver
+        strands = self.strands  # bundles follow participants: the engine shows those present
         calm, depth = self.calm, self.breath_depth
-        sv.active[:] = 0.0
         breaths = []
         for p in frame.participants:
             b = p.slot % strands.bundles
             if p.stale:
                 continue
-            sv.active[b] = 1.0
             inhale = 0.5 + 0.5 * max(min(p.breath, 1.0), -1.0)  # 0 (exhaled) .. 1 (full)
             breaths.append(inhale)
-            sv.radius[b] = 0.08 + 0.3 * inhale * depth
+            strands.radius[b] = 0.08 + 0.3 * inhale * depth
             x, _, z = strands.anchor(b, 0.0)
             r = math.hypot(x, z) or 1.0
             push = self.blossom * depth * (inhale - 0.5)  # inhale opens, exhale closes
-            sv.force[b] = (push * x / r, 3.0 * inhale * depth, push * z / r)
-            sv.spin[b] = 0.5 * 2.0 * math.pi * p.breath_rate / 60.0
+            strands.force[b] = (push * x / r, 3.0 * inhale * depth, push * z / r)
+            strands.spin[b] = 0.5 * 2.0 * math.pi * p.breath_rate / 60.0
             voice = VOICES[b % len(VOICES)]
             color = voice * (1.0 - 0.2 * calm) + WHITE * (0.2 * calm)
             # untrustworthy data (quality under 0.5: an artifact, not a still breath) greys and
@@ -99,13 +91,13 @@ class ChorusAlcove(Scene):
         # the collective: synchrony braids the chorus, calm stills and softens it
         self.weave = smoothstep(0.4, 0.9, frame.group.synchrony)
         strands.togetherness = self.weave
-        sv.rope_turns = 0.5 + 1.5 * self.weave
-        sv.braid_spin = 0.15 + 0.3 * self.weave
+        strands.rope_turns = 0.5 + 1.5 * self.weave
+        strands.braid_spin = 0.15 + 0.3 * self.weave
         restless = 1.0 - calm
         self.field.noise = 0.3 + self.turbulence * restless
         self.field.vortex((0.0, 0.0, 0.0), (0.0, 1.0, 0.0), 3.0 * restless, 2.2)
         together = float(np.mean(breaths)) if breaths else 0.5
-        self.motes.solver.lift = 0.05 + 0.35 * together
+        self.motes.lift = 0.05 + 0.35 * together
         self.post.bloom_strength = 0.35 + 0.6 * calm
         self.post.bloom_radius = 0.7 + 0.4 * calm
         self.post.exposure = 0.85 + 0.2 * calm

@@ -58,12 +58,11 @@ class MicrobiomeWorkshop(Scene):
                                           height=1.1, ring_radius=RING))
         self.culture = self.add(ParticleLayer(self.tufts, 50_000, size=2.2, intensity=0.6,
                                               seed=self.seed))
-        sv = self.tufts.solver
-        sv.active[:] = 0.0
-        sv.bundle_turns = 1.6  # strands curl round their tuft like cilia
-        sv.stiffness = 14.0  # loose enough for the flow to comb them
-        sv.field_force = 1.4
-        p = self.culture.solver
+        tufts = self.tufts
+        tufts.bundle_turns = 1.6  # strands curl round their tuft like cilia
+        tufts.stiffness = 14.0  # loose enough for the flow to comb them
+        tufts.field_force = 1.4
+        p = self.culture
         p.lift = 0.0  # colonies spread in the dish, they do not rise
         p.speed = 0.7
         p.jitter = 0.25
@@ -84,8 +83,7 @@ class MicrobiomeWorkshop(Scene):
         return (RING * math.cos(a), -0.2, RING * math.sin(a))
 
     def update(self, frame: Frame) -> None:
-        sv, field = self.tufts.solver, self.field
-        sv.active[:] = 0.0
+        tufts, field = self.tufts, self.field  # the engine shows present participants' tufts
         for p in frame.participants:
             b = p.slot % self.max_participants
             if p.stale:
@@ -93,9 +91,8 @@ class MicrobiomeWorkshop(Scene):
             load = p.get("bacterial_load", 0.4)
             film = p.get("biofilm", 0.3)
             centre = self.colony(b)
-            sv.active[b] = 1.0
-            sv.radius[b] = 0.22 + 0.45 * film + 0.05 * p.breath
-            sv.spin[b] = 0.3 + 2.5 * load
+            tufts.radius[b] = 0.22 + 0.45 * film + 0.05 * p.breath
+            tufts.spin[b] = 0.3 + 2.5 * load
             self.tufts.color[b] = dye(p.get("saliva_ph", 7.0))
             self.tufts.glow[b] = 0.6 + 1.2 * p.beat
             # the colony: a whirl whose speed is the load, a pull whose grip is the biofilm

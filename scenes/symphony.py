@@ -18,23 +18,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import FlowField, Frame, Param, Participant, ParticleLayer, Scene, StrandLayer
+from engine import (
+    FlowField,
+    Frame,
+    Param,
+    Participant,
+    ParticleLayer,
+    Scene,
+    StrandLayer,
+    hue,
+    smoothstep,
+)
 
 ACIDIC = np.array([1.00, 0.25, 0.22], np.float32)  # acid attack: coral red
 LOADED = np.array([1.00, 0.70, 0.12], np.float32)  # high bacterial load: gold
 GOLDEN = 0.381966  # hue step between participants: neighbours never look alike
-
-
-def smoothstep(a: float, b: float, x: float) -> float:
-    u = min(max((x - a) / (b - a), 0.0), 1.0)
-    return u * u * (3.0 - 2.0 * u)
-
-
-def hue_rgb(h: float, sat: float) -> np.ndarray:
-    """A saturated colour of hue h (0..1 round the wheel) at full value, linear RGB."""
-    k = (np.array([0.0, 2.0, 4.0]) / 6.0 + h) % 1.0
-    rgb = np.clip(np.abs(k * 6.0 - 3.0) - 1.0, 0.0, 1.0)
-    return ((1.0 - sat) + sat * rgb).astype(np.float32) ** 2.2  # into linear light
 
 
 def oral_colour(p: Participant, identity: np.ndarray) -> np.ndarray:
@@ -75,9 +73,8 @@ class Symphony(Scene):
                                             height=5.2, ring_radius=3.4, braid_radius=1.1))
         self.sparks = self.add(ParticleLayer(self.strands, self.particles, size=2.4,
                                              intensity=0.6, seed=self.seed))
-        self.strands.solver.active[:] = 0.0
         # each participant's own hue, a golden-ratio step round the wheel from teal
-        self.identity = np.stack([hue_rgb((0.47 + GOLDEN * k) % 1.0, 0.9)
+        self.identity = np.stack([hue((0.47 + GOLDEN * k) % 1.0, 0.9)
                                   for k in range(self.max_participants)])
         # the group's breathing tempo slides the braid; skin responses make the particles shimmer
         self.bind("braid_speed", "breath_rate", (8.0, 20.0), (0.15, 0.6), curve="smooth")
@@ -90,26 +87,24 @@ class Symphony(Scene):
         self.post.exposure = 1.25
 
     def update(self, frame: Frame) -> None:
-        strands, solver = self.strands, self.strands.solver
-        solver.active[:] = 0.0
+        strands = self.strands  # bundles follow participants: the engine shows those present
         for k, p in enumerate(frame.participants):
             b = p.slot % strands.bundles
-            solver.active[b] = 0.0 if p.stale else 1.0
             # participants arrive one after another: each thread kindles over a second
             arrive = smoothstep(0.25 * k - 0.5, 0.25 * k + 0.5, frame.t)
             strands.color[b] = oral_colour(p, self.identity[b]) * arrive
             strands.glow[b] = 0.8 + self.flash * p.beat
-            solver.radius[b] = 0.2 + self.swell * p.breath
+            strands.radius[b] = 0.2 + self.swell * p.breath
             if p.beat > 0.5:  # each heartbeat sends a puff of current up the bundle
                 self.field.jet(strands.anchor(b, 0.15), (0.0, 1.0, 0.0), self.puff * p.beat, 0.6)
         # the braid follows breathing synchrony; the Param's smoothing eases it so it never snaps
         self.weave = smoothstep(0.7, 0.95, frame.group.synchrony)
         strands.togetherness = self.weave
         # ...and the ring of roots gathers in, so the braid stands as tall as the threads
-        solver.ring_radius = 3.4 - 2.0 * self.weave
+        strands.ring_radius = 3.4 - 2.0 * self.weave
         # the shared rhythm stirs one slow whirl around the braid
         self.field.vortex((0.0, 0.0, 0.0), (0.0, 1.0, 0.0), 1.5 * self.weave, 3.5)
-        solver.braid_spin = self.braid_speed + 0.5 * self.weave
+        strands.braid_spin = self.braid_speed + 0.5 * self.weave
         self.sparks.intensity = self.shimmer
         # threads braided together overlap: dim them a little so the braid keeps its colours
         strands.intensity = 1.0 - 0.5 * self.weave

@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from engine import FlowField, Frame, Param, ParticleLayer, Scene, StrandLayer
+from engine import FlowField, Frame, Param, ParticleLayer, Scene, StrandLayer, palette
 
 THREADS = 64  # people one session can hold (the renderer's per-layer bundle limit)
 TOP, BOTTOM = 1.9, -1.9  # where the weaving line starts and ends
@@ -32,8 +32,7 @@ GOLDEN = 0.381966
 
 def hue(h: float) -> np.ndarray:
     """A saturated colour for hue h in 0..1 (linear RGB)."""
-    return np.array([0.5 + 0.5 * math.cos(2 * math.pi * (h + k / 3)) for k in (0, 1, 2)],
-                    np.float32) ** 1.6
+    return palette(h) ** 1.6  # the rainbow cosine palette, deepened
 
 
 class Tapestry(Scene):
@@ -54,12 +53,13 @@ class Tapestry(Scene):
                                          origin=(0.0, TOP, 0.0), axis=(1.0, 0.0, 0.0)))
         self.cloth = self.add(ParticleLayer(self.loom, self.stitches, size=1.8, intensity=0.1,
                                             seed=self.seed))
-        sv = self.loom.solver
-        sv.active[:] = 0.0
-        sv.bundle_turns = 2.0
-        sv.braid_turns = 1.5
+        loom = self.loom
+        loom.follow_participants = False  # threads by order of arrival, kept after people leave
+        loom.active = 0.0
+        loom.bundle_turns = 2.0
+        loom.braid_turns = 1.5
         # stitches: born on the threads at an even rate, then they stay for the session
-        p = self.cloth.solver
+        p = self.cloth
         p.lift, p.jitter = 0.0, 0.008  # stitches sit where the point of a thread was (the warp)
         self.stitch_life(p)
         p.life[:] = np.random.default_rng(self.seed).uniform(0.0, p.life_max, p.count)
@@ -74,7 +74,7 @@ class Tapestry(Scene):
         self.post.bloom_strength = 0.35
         self.post.bloom_threshold = 0.5
 
-    def stitch_life(self, p) -> None:
+    def stitch_life(self, p: ParticleLayer) -> None:
         life = 60.0 * self.session_minutes
         p.life_min, p.life_max = 0.95 * life, 1.05 * life
         p.speed = 0.2 / life  # the cloth ripples a little in the flow over a session, no more
@@ -88,16 +88,16 @@ class Tapestry(Scene):
         """After a live reload the cloth is carried over but the book of arrivals is not:
         every thread that still has stitches keeps them (as a memory), newcomers and the
         people present get fresh threads."""
-        p = self.cloth.solver
+        p = self.cloth
         owners = np.unique(p.owner[(p.spawns > 1) & (p.fade > 0)])  # born, and still there
         for b in owners:
-            self.loom.solver.active[b] = 1.0
+            self.loom.active[b] = 1.0
             self.loom.color[b] = 0.35 * self.colour(int(b))
             self.loom.glow[b] = 0.0
         self.next_thread = int(owners.max()) + 1 if owners.size else 0
 
     def update(self, frame: Frame) -> None:
-        loom, sv = self.loom, self.loom.solver
+        loom = self.loom
         if self.fresh:
             self.remember()
             self.fresh = False
@@ -110,24 +110,24 @@ class Tapestry(Scene):
             if b is None:
                 continue
             here.add(b)
-            sv.active[b] = 1.0
+            loom.active[b] = 1.0
             loom.color[b] = self.colour(b)
             loom.glow[b] = 0.0 if p.stale else 0.8 + 1.2 * p.beat
-            sv.radius[b] = 0.035 + 0.02 * p.breath
-        for b in np.flatnonzero(sv.active):  # gone: the thread goes dark, its stitches stay, faint
+            loom.radius[b] = 0.035 + 0.02 * p.breath
+        for b in np.flatnonzero(loom.active):  # gone: the thread goes dark, its stitches stay, faint
             if b not in here:
                 loom.glow[b] = 0.0
                 loom.color[b] = np.maximum(loom.color[b] * 0.995, 0.35 * self.colour(int(b)))
         self.weave = 0.8 * max(0.0, (frame.group.synchrony - 0.4) / 0.6)
         loom.togetherness = self.weave
-        sv.field_force = self.sway
+        loom.field_force = self.sway
         # the weaving line steps down a row at a time over the session, then starts over
         session = 60.0 * self.session_minutes
         u = (frame.t % session) / session * ROWS
         row, within = divmod(u, 1.0)
         step = min(max((within - 0.9) / 0.1, 0.0), 1.0)  # glide to the next row at the end
-        sv.origin[1] = TOP + (BOTTOM - TOP) * (row + step * step * (3 - 2 * step)) / (ROWS - 1)
-        self.stitch_life(self.cloth.solver)
+        loom.origin[1] = TOP + (BOTTOM - TOP) * (row + step * step * (3 - 2 * step)) / (ROWS - 1)
+        self.stitch_life(self.cloth)
         # with trails a, still light piles up to 1/(1-a) times itself: scale the light to match
         keep = 1.0 - self.afterglow
         self.post.trails = self.afterglow

@@ -24,18 +24,22 @@ from itertools import combinations
 
 import numpy as np
 
-from engine import FlowField, Frame, Param, Participant, ParticleLayer, Scene, StrandLayer
+from engine import (
+    FlowField,
+    Frame,
+    Param,
+    Participant,
+    ParticleLayer,
+    Scene,
+    StrandLayer,
+    smoothstep,
+)
 
 MAX_ALCOVES = 6
 PER_ALCOVE = 8
 HUES = np.array([[0.10, 0.90, 0.85], [1.00, 0.62, 0.15], [1.00, 0.30, 0.50], [0.60, 0.35, 1.00],
                  [0.55, 1.00, 0.25], [0.25, 0.60, 1.00]], np.float32)
 THREAD_Y = -0.4  # threads run a little below the middle of the crowns
-
-
-def smoothstep(a: float, b: float, x: float) -> float:
-    u = min(max((x - a) / (b - a), 0.0), 1.0)
-    return u * u * (3.0 - 2.0 * u)
 
 
 class WellnessNetwork(Scene):
@@ -57,22 +61,20 @@ class WellnessNetwork(Scene):
             crown = self.add(StrandLayer(PER_ALCOVE, 10, 32, width=2.0, intensity=0.9,
                                          seed=self.seed + k, height=2.6, ring_radius=0.7,
                                          braid_radius=0.3))
-            crown.solver.active[:] = 0.0
-            crown.solver.separation = 1.4
+            crown.follow_participants = False  # bundles are seats in an Alcove, not slots
+            crown.active = 0.0
+            crown.separation = 1.4
             dust = self.add(ParticleLayer(crown, 4_000, size=1.8, intensity=0.45, seed=self.seed + k))
-            setattr(self, f"crown{k}", crown)  # named attributes survive a live reload
-            setattr(self, f"dust{k}", dust)
             self.crowns.append(crown)
             self.dust.append(dust)
         self.threads: dict[tuple[int, int], StrandLayer] = {}
         for i, j in combinations(range(MAX_ALCOVES), 2):
             thread = self.add(StrandLayer(1, 6, 40, width=1.5, intensity=1.0, seed=self.seed + 7 * i + j,
                                           height=3.0, ring_radius=0.0))
-            sv = thread.solver
-            sv.radius[:] = 0.05
-            sv.bundle_turns = 4.0  # a twisted rope of light
-            sv.spin[:] = 1.5
-            setattr(self, f"thread{i}{j}", thread)
+            thread.follow_participants = False  # a link between Alcoves, always there
+            thread.radius = 0.05
+            thread.bundle_turns = 4.0  # a twisted rope of light
+            thread.spin = 1.5
             self.threads[(i, j)] = thread
         self.seats: dict[str, tuple[str, int, int]] = {}  # participant → (alcove, cluster, bundle)
         self.clusters: dict[str, int] = {}  # alcove id → cluster
@@ -108,7 +110,7 @@ class WellnessNetwork(Scene):
         self.seats = {pid: s for pid, s in self.seats.items() if pid in present}
         members: dict[int, list[Participant]] = {}
         for crown in self.crowns:
-            crown.solver.active[:] = 0.0
+            crown.active = 0.0
         for p in frame.participants:
             seat = None if p.stale else self.seat(p)
             if seat is None:
@@ -116,8 +118,8 @@ class WellnessNetwork(Scene):
             k, b = seat
             members.setdefault(k, []).append(p)
             crown = self.crowns[k]
-            crown.solver.active[b] = 1.0
-            crown.solver.radius[b] = 0.14 + 0.05 * p.breath
+            crown.active[b] = 1.0
+            crown.radius[b] = 0.14 + 0.05 * p.breath
             crown.color[b] = HUES[k] * (0.85 + 0.3 * (b % 3) / 2.0)
             crown.glow[b] = 0.7 + 1.4 * p.beat
         self.clusters = {a: k for a, k in self.clusters.items() if k in members}
@@ -157,18 +159,16 @@ class WellnessNetwork(Scene):
         for rank, k in enumerate(order):
             a = 2.0 * math.pi * rank / count
             goal = np.array([radius * math.cos(a), 0.0, radius * math.sin(a)], np.float32)
-            sv = self.crowns[k].solver
-            sv.origin += (goal - sv.origin) * ease
+            crown = self.crowns[k]
+            crown.origin += (goal - crown.origin) * ease
         self.camera.distance += (5.5 + 1.8 * radius - self.camera.distance) * ease
 
     def link(self, thread: StrandLayer, i: int, j: int) -> None:
         """Lay a thread along the line from Alcove i to Alcove j (its length follows them)."""
-        a = self.crowns[i].solver.origin + np.array([0.0, THREAD_Y, 0.0], np.float32)
-        b = self.crowns[j].solver.origin + np.array([0.0, THREAD_Y, 0.0], np.float32)
-        sv = thread.solver
+        a = self.crowns[i].origin + np.array([0.0, THREAD_Y, 0.0], np.float32)
+        b = self.crowns[j].origin + np.array([0.0, THREAD_Y, 0.0], np.float32)
         length = max(float(np.linalg.norm(b - a)), 0.1)
-        sv.origin[:] = 0.5 * (a + b)
-        sv.axis[:] = (b - a) / length
-        sv.height = length
-        sv.rest[:] = length / (sv.points - 1)
+        thread.origin = 0.5 * (a + b)
+        thread.axis = (b - a) / length
+        thread.set_length(length)
         self.layers.append(thread)

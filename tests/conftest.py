@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
+# the licence-restricted real recordings (../shared/data/README.md); SYMPHONY_SHARED_DATA moves
+# them (point it at an empty folder to see what a clone without them runs)
+SHARED_DATA = Path(os.environ.get("SYMPHONY_SHARED_DATA") or ROOT.parent / "shared" / "data")
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -136,6 +138,14 @@ def _run_in_child(item) -> None:
         pytest.skip(res.stdout.strip().splitlines()[-1] if res.stdout.strip() else "skipped in child")
     if res.returncode != 0:
         pytest.fail(f"in a child process:\n{res.stdout[-6000:]}\n{res.stderr[-2000:]}", pytrace=False)
+
+
+def pytest_sessionstart(session) -> None:
+    """What every runner does first (`import engine` no longer does it): passive OpenMP waits
+    and a kernel cache that matches the kernel sources."""
+    from engine import kernel_cache
+
+    kernel_cache.prepare()
 
 
 def pytest_collection_modifyitems(config, items) -> None:

@@ -27,7 +27,7 @@ with open_source("synthetic", seed=3) as src:
     for _ in range(20):
         show.advance()
 for layer in scene.layers:
-    for arr in (layer.solver.x, layer.solver.y, layer.solver.z):
+    for arr in (layer._solver.x, layer._solver.y, layer._solver.z):
         digest.update(arr.tobytes())
 digest.update(scene.field.grid.tobytes())
 digest.update(render_array("symphony", 12, (192, 108), 8.0, "synthetic", 3).tobytes())

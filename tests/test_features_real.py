@@ -1,7 +1,8 @@
 """The causal detectors against an independent implementation (neurokit2) on real recordings.
 
-Every recording in ../shared/data with ECG, PPG or respiration streams through `Signals` in
-50 ms chunks, as it would live. Mean heart rate must agree with neurokit2 within 2 bpm and mean
+Every real recording with ECG, PPG or respiration streams through `Signals` in 50 ms chunks,
+as it would live: the ECG excerpts shipped in tests/data run anywhere, the GPL recordings of
+../shared/data where it is present. Mean heart rate must agree with neurokit2 within 2 bpm and mean
 breathing rate within 1.5 breaths/min. Both sides' beat lists get the same cleaning before the
 mean (normal-to-normal intervals: 0.3-2 s and within 30 % of the median), because several of
 these recordings contain stretches without a signal (heartpy data2 starts with ~45 s of flat
@@ -19,22 +20,30 @@ import pytest
 from engine.data import Chunk
 from engine.signals import Signals
 from tests.conftest import SHARED_DATA
+from tests.real_data import mitbih208_ecg, pyhrv_ecg_mv
 
 nk = pytest.importorskip("neurokit2")
-pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
 
 WARMUP = 5.0  # seconds both sides ignore at the start
 
 
+def _shared(name: str):
+    """A file of ../shared/data (GPL: not shipped), or a skip saying so."""
+    path = SHARED_DATA / name
+    if not path.is_file():
+        pytest.skip(f"{name} (GPL, not shipped in tests/data) is absent: ../shared/data")
+    return path
+
+
 def _pyphysio() -> np.ndarray:
-    with bz2.open(SHARED_DATA / "pyphysio_medical_ecg_eda_bvp_resp_2048hz.txt.bz2", "rt") as f:
+    with bz2.open(_shared("pyphysio_medical_ecg_eda_bvp_resp_2048hz.txt.bz2"), "rt") as f:
         return np.loadtxt(f)
 
 
 def _csv_ppg(name: str, time_col: str) -> tuple[np.ndarray, float]:
     import pandas as pd
 
-    df = pd.read_csv(SHARED_DATA / name)
+    df = pd.read_csv(_shared(name))
     if time_col == "timer":
         fs = 1000.0 / float(np.median(np.diff(df["timer"].to_numpy())))
     else:  # datetime stamps at ms resolution, often repeated: use the mean rate
@@ -49,11 +58,10 @@ def _recording(name: str) -> tuple[str, np.ndarray, float]:
         return "ecg", _pyphysio()[:, 0], 2048.0
     if name == "pyphysio_ppg":
         return "ppg", _pyphysio()[:, 2], 2048.0
-    if name == "mitbih208":
-        return "ecg", np.load(SHARED_DATA / "mitbih208_ecg_360hz.npz")["ecg"], 360.0
-    if name == "pyhrv":  # BITalino 10-bit ADC counts to mV (VCC 3.3 V, gain 1100)
-        adc = np.loadtxt(SHARED_DATA / "pyhrv_ecg_1000hz_opensignals.txt")[:, -1]
-        return "ecg", (adc / 1024.0 - 0.5) * 3.3 / 1100.0 * 1000.0, 1000.0
+    if name == "mitbih208":  # shipped: 90 s
+        return "ecg", mitbih208_ecg(), 360.0
+    if name == "pyhrv":  # shipped
+        return "ecg", pyhrv_ecg_mv(), 1000.0
     if name == "heartpy_117hz":
         return ("ppg", *_csv_ppg("heartpy_ppg_117hz.csv", "timer"))
     return ("ppg", *_csv_ppg("heartpy_ppg_100hz_long.csv", "datetime"))

@@ -38,3 +38,26 @@ def test_numba_cache_dir_is_kept_honest_too(tmp_path, monkeypatch):
     (mirrored / "kernels.step-10.py311.nbi").write_bytes(b"machine code")
     assert kernel_cache.refresh(tmp_path, ("solver",)) == 3
     assert not any(mirrored.glob("*.nbi"))
+
+
+def test_frames_are_the_same_whether_kernels_were_compiled_in_parallel_or_loaded(tmp_path):
+    """A cold cache (kernels compiled by the main process and a helper at once, engine.kernel_warm)
+    and then a warm one (all loaded from disk) give bit-identical frames (FFV1 is lossless)."""
+    import av
+    import numpy as np
+
+    from tests.conftest import run_cli
+
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "numba"), "SYMPHONY_KERNEL_HELPERS": "1"}
+    runs = []
+    for name in ("cold.mkv", "warm.mkv"):
+        res = run_cli("render", "symphony", "-o", str(tmp_path / name), "--seconds", "0.5",
+                      "--size", "64x36", env=env, timeout=900)
+        assert res.returncode == 0, res.stderr
+        with av.open(str(tmp_path / name)) as f:
+            runs.append((res.stderr, np.stack([fr.to_ndarray(format="rgb24") for fr in f.decode(video=0)])))
+    (cold_log, cold), (warm_log, warm) = runs
+    assert "compiling" in cold_log and "kernels compiled" in cold_log
+    assert "compiling" not in warm_log
+    assert cold.shape == (15, 36, 64, 3) and cold.mean() > 1.0
+    np.testing.assert_array_equal(cold, warm)

@@ -51,7 +51,7 @@ class Helix(Scene):
 
     def setup(self) -> None:
         layer = self.add(StrandLayer(bundles=3, strands_per_bundle=4, points=48, width=6.0))
-        s = layer.solver
+        s = layer._solver
         t = np.linspace(0.0, 1.0, s.points)[:, None]
         i = np.arange(s.strands)[None, :]
         angle = 2 * np.pi * i / s.strands + 4 * np.pi * t
@@ -76,7 +76,7 @@ class Markers(Scene):
         layer = self.add(StrandLayer(bundles=len(self.markers), strands_per_bundle=1, points=2,
                                      width=self.width))
         layer.path = "ribbons"  # wide markers whose centroids the tests measure
-        s = layer.solver
+        s = layer._solver
         for b, ((x, y, z), color) in enumerate(self.markers):
             for j, dy in enumerate((-0.25, 0.25)):
                 k = j * s.strands + b

@@ -68,7 +68,8 @@ def test_streams_map_to_participants_and_arrive_with_lsl_timestamps(outlets):
             events += evs
             time.sleep(0.02)
         by = {(c.participant, c.channel): c for c in got}
-        assert set(by) == {("p01", "ecg"), ("p02", "ppg"), ("p02", "respiration")}
+        # other programs on this machine may offer streams too (machine scope): ours must all be there
+        assert {("p01", "ecg"), ("p02", "ppg"), ("p02", "respiration")} <= set(by)
         np.testing.assert_array_equal(by[("p02", "respiration")].v, 2 * x[:, 0])
         c = by[("p01", "ecg")]
         # clock-synchronised LSL time, mapped to show time: the last sample is the pushed stamp

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.sources import open_source
+from engine.sources import SourceFatal, open_source
 from engine.sources.mosquitto import Broker, BrokerError
 from engine.sources.mqtt import MqttError, parse_message
 
@@ -98,10 +98,12 @@ def test_wrong_password_is_refused_and_never_logged(broker, caplog):
         src = open_source(f"mqtt://alcove-hub:not-the-password@127.0.0.1:{broker.port}/owl/#")
         with src:
             deadline = time.monotonic() + 5
-            while not src.status.get("refused") and time.monotonic() < deadline:
-                src.poll(0.0)
-                time.sleep(0.05)
-            assert src.status.get("refused") and not src.connected
+            with pytest.raises(SourceFatal, match="refused the login"):  # final: no reconnect storm
+                while time.monotonic() < deadline:
+                    src.poll(0.0)
+                    time.sleep(0.05)
+            assert src.status.get("refused") and not src.connected and src.fatal
+            assert src.poll(0.1) == ([], [])  # given up: not respawned
     assert "not-the-password" not in caplog.text and "s3cret" not in caplog.text
 
 

@@ -1,5 +1,7 @@
-"""Privacy: every byte a venue publishes, in a run with the real recordings of ../shared/data,
-holds only the documented feature keys: no waveform, no raw sample, no name.
+"""Privacy: every byte a venue publishes, in a run with real recordings, holds only the
+documented feature keys: no waveform, no raw sample, no name. (Alice's ECG, EDA, PPG and
+respiration are pyphysio's GPL recording where ../shared/data has it; elsewhere her ECG is the
+shipped pyhrv excerpt, looped, and she sends no other channel.)
 
 Participants are given real names as ids here on purpose: the keyed pseudonyms must hide them.
 The bytes are read twice: at the venue broker (everything the publisher sent under the
@@ -13,7 +15,6 @@ import json
 import shutil
 
 import numpy as np
-import pytest
 
 from engine.data import Chunk
 from engine.network.features import MESSAGE_KEYS, PARTICIPANT_KEYS, check_message
@@ -22,19 +23,23 @@ from engine.network.up import Network
 from engine.signals import Signals
 from tests.conftest import SHARED_DATA
 from tests.network_util import Reader, make_network, wait_for
+from tests.real_data import mitbih208_ecg, pyhrv_ecg_mv
 
-pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
+PYPHYSIO = SHARED_DATA / "pyphysio_medical_ecg_eda_bvp_resp_2048hz.txt.bz2"
 SECONDS = 30.0
 NAMES = ("alice", "Bob_Smith", "carol")
 
 
 def _streams() -> list[tuple[str, str, float, np.ndarray]]:
     """(participant, channel, rate, samples): ECG, EDA, PPG and respiration of real people."""
-    with bz2.open(SHARED_DATA / "pyphysio_medical_ecg_eda_bvp_resp_2048hz.txt.bz2", "rt") as f:
-        med = np.loadtxt(f, max_rows=int(2048 * SECONDS))
-    ecg208 = np.load(SHARED_DATA / "mitbih208_ecg_360hz.npz")["ecg"][: int(360 * SECONDS)]
-    out = [(NAMES[0], ch, 2048.0, med[:, i]) for i, ch in enumerate(("ecg", "eda", "ppg", "respiration"))]
-    out.append((NAMES[1], "ecg", 360.0, ecg208))
+    if PYPHYSIO.is_file():
+        with bz2.open(PYPHYSIO, "rt") as f:
+            med = np.loadtxt(f, max_rows=int(2048 * SECONDS))
+        out = [(NAMES[0], ch, 2048.0, med[:, i]) for i, ch in enumerate(("ecg", "eda", "ppg", "respiration"))]
+    else:
+        ecg = pyhrv_ecg_mv()
+        out = [(NAMES[0], "ecg", 1000.0, np.tile(ecg, int(np.ceil(1000 * SECONDS / ecg.size))))]
+    out.append((NAMES[1], "ecg", 360.0, mitbih208_ecg(SECONDS)))
     rng = np.random.default_rng(1)  # the implant channels have no real recordings: simulated
     n = int(SECONDS)
     out += [(NAMES[2], "saliva_ph", 1.0, 6.8 + 0.1 * rng.standard_normal(n)),

@@ -140,14 +140,15 @@ def test_udp_source_receives_bundles_with_their_time_tags(osc_source):
 
 
 SENDER = r"""
-import socket, struct, sys, numpy as np
+import socket, struct, sys, time, numpy as np
 port, n = int(sys.argv[1]), int(sys.argv[2])
+now = int(time.time())
 addr = b"/alcove/a1/p/p%02d/ppg\0\0\0\0"
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for k in range(n):
     head = (b"/alcove/a1/p/p%02d/ppg" % (k % 50)).ljust(24, b"\0") + b",iffffffff\0\0"
     body = struct.pack(">i", 1000) + (np.arange(8) + k).astype(">f4").tobytes()
-    t = 1_700_000_000 + 2208988800 + k // 50
+    t = now + 2208988800 + k // 50
     msg = head + body
     s.sendto(b"#bundle\0" + struct.pack(">II", t, 0) + struct.pack(">i", len(msg)) + msg, ("127.0.0.1", port))
 """
@@ -182,7 +183,11 @@ def test_a_dead_receiver_is_reported_and_restarted(osc_source):
             time.sleep(0.02)
     assert osc_source.poll(0.2) == ([], [])  # backing off, not respawning every frame
     osc_source._retry_at = 0.0
-    osc_source.poll(0.3)
+    osc_source.poll(0.3)  # respawns without waiting for the new receiver to be ready
+    deadline = time.monotonic() + 20
+    while not osc_source.info and time.monotonic() < deadline:
+        osc_source.poll(0.3)
+        time.sleep(0.01)
     port = osc_source.bound_port
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.sendto(message("/alcove/a1/p/p01/eda", 2.0).dgram, ("127.0.0.1", port))

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from engine.perform.session import PerformSession
+from engine.scene import param_state
 from engine.venue import load_venue
 from engine.venue.show import run_venue_show
 from tests.conftest import ROOT
@@ -114,7 +115,7 @@ def _steps():
     return [
         (("/symphony/param/glow", 1.0), lambda b, n, s, st: red(n) > red(b) + 30),
         (("/symphony/param/glow", 5.0), lambda b, n, s, st: s.dispatcher.refused.get("out_of_range") == 1
-         and st.show.scene.param_state("glow").target == 1.0),
+         and param_state(st.show.scene, "glow").target == 1.0),
         (("/symphony/param/nope", 1.0), lambda b, n, s, st: s.dispatcher.refused.get("unknown_param") == 1),
         (("/symphony/master", 0.5), lambda b, n, s, st: all(
             abs(n[o][2] - 0.5 * b[o][2]) <= 3 for o in n)),
@@ -127,12 +128,12 @@ def _steps():
         (("/symphony/param/glow", 0.0), lambda b, n, s, st: np.allclose(n["front"], b["front"])),
         (("/symphony/freeze", 0), lambda b, n, s, st: red(n) < red(b) - 30),
         (("/symphony/cue/go", "warm"), lambda b, n, s, st: s.dispatcher.cue == 1
-         and abs(st.show.scene.param_state("glow").target - 0.5) < 1e-6),
+         and abs(param_state(st.show.scene, "glow").target - 0.5) < 1e-6),
         (("/symphony/cue/next",), lambda b, n, s, st: s.dispatcher.cue == 2
          and n["front"][2] > b["front"][2] + 40),
         (("/symphony/cue/prev",), lambda b, n, s, st: s.dispatcher.cue == 1),
         (("/symphony/cue/go", 0), lambda b, n, s, st: s.dispatcher.cue == 0
-         and abs(st.show.scene.param_state("glow").target - 0.1) < 1e-6),
+         and abs(param_state(st.show.scene, "glow").target - 0.1) < 1e-6),
         (("/symphony/source/failover", 1), lambda b, n, s, st: s.failover.active == "fallback"),
         (("/symphony/source/failover", 0), lambda b, n, s, st: s.failover.active == "live"),
     ]
@@ -245,7 +246,7 @@ def test_a_garbage_flood_on_the_control_port_does_not_stop_the_show(display, tmp
     finally:
         client.close()
     assert refused.get("malformed", 0) > 100 and refused.get("unknown_address", 0) > 100, refused
-    assert session.show.scene.param_state("glow").target == pytest.approx(0.9)
+    assert param_state(session.show.scene, "glow").target == pytest.approx(0.9)
     # the show kept drawing through the flood (its frame times: benchmarks/perform.py)
     assert seen["after"] - 5 > 10
 

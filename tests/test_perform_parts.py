@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+from engine import runtime
 from engine.clock import FixedClock, RealtimeClock
 from engine.perform.actions import Dispatcher, ShowLog
 from engine.perform.config import parse_perform
@@ -23,7 +24,7 @@ from engine.perform.keys import QuitGuard
 from engine.perform.state import OperatorState, operator_state, read_state, write_state
 from engine.reload import SceneReloader
 from engine.runtime import Show
-from engine.scene import create_scene
+from engine.scene import create_scene, param_state
 from engine.sources import open_source
 from engine.sources.oscwire import parse_packet
 from engine.venue.config import VenueError, parse_venue
@@ -88,7 +89,7 @@ def test_dispatch_clamps_refuses_logs_and_fades_by_frame_time(tmp_path):
     show = Show(scene, open_source("synthetic"), FixedClock(10.0))
     d = Dispatcher(config, show, ShowLog(tmp_path / "show.log"))
     assert d.dispatch("param", {"name": "glow", "value": 7.0}, origin="osc")
-    assert scene.param_state("glow").target == 1.0 and d.refused == {"out_of_range": 1}
+    assert param_state(scene, "glow").target == 1.0 and d.refused == {"out_of_range": 1}
     assert not d.dispatch("param", {"name": "nope", "value": 1.0})
     assert not d.dispatch("cue", {"go": 5}) and not d.dispatch("failover", {"on": True})
     assert d.refused == {"out_of_range": 1, "unknown_param": 1, "unknown_cue": 1, "no_failover": 1}
@@ -97,7 +98,7 @@ def test_dispatch_clamps_refuses_logs_and_fades_by_frame_time(tmp_path):
     targets = []
     for _ in range(12):  # 0.1 s frames: the glide and the blackout follow frame time only
         op.advance(0.1, scene)
-        targets.append(scene.param_state("glow").target)
+        targets.append(param_state(scene, "glow").target)
     assert targets[4] == pytest.approx(0.5) and targets[-1] == 0.0 and op.level == 0.0
     lines = [json.loads(line) for line in (tmp_path / "show.log").read_text().splitlines()]
     assert [e["what"] for e in lines] == ["param", "cue", "blackout"] and lines[0]["origin"] == "osc"
@@ -121,7 +122,7 @@ def test_esc_quits_only_when_pressed_twice_within_two_seconds():
     assert guard.press()
 
 
-def test_a_slow_live_show_follows_the_wall_clock_with_substeps():
+def test_a_slow_live_show_follows_the_wall_clock_with_substeps(monkeypatch):
     t = [0.0]
 
     def now() -> float:
@@ -130,7 +131,8 @@ def test_a_slow_live_show_follows_the_wall_clock_with_substeps():
 
     scene = create_scene(SCENE)
     steps = []
-    scene.step = lambda dt, step=scene.step: (steps.append(dt), step(dt))
+    monkeypatch.setattr(runtime, "step_scene",
+                        lambda sc, dt, step=runtime.step_scene: (steps.append(dt), step(sc, dt)))
     show = Show(scene, open_source("synthetic"), RealtimeClock(now=now), live=True)
     for _ in range(11):
         show.advance()

@@ -52,10 +52,10 @@ def test_beats_and_bad_values():
     assert 0.6 < p.beat <= 1.0 and p.beats == 1
     frame = sig.update([], [], 2.0, 1, 1.0)
     assert frame.participants[0].beat < 0.01
-    # a third participant exceeds the cap: counted, not crashed
+    # a third participant exceeds the scene's cap: ignored (the scene's choice), not a rejection
     sig.update([Chunk(pid, "eda", np.array([3.0]), np.array([1.0], np.float32))
                 for pid in ("p1", "p2")], [], 3.0, 2, 1.0)
-    assert sig.rejected["participant_cap"] == 1
+    assert sig.beyond_cap == {"p2"} and "participant_cap" not in sig.rejected
 
 
 # -- ring buffers, presence, features --------------------------------------------------------
@@ -208,3 +208,24 @@ def test_group_metrics_per_alcove():
     assert frame.alcoves["a1"].count == 2 and frame.alcoves["a1"].mean["heart_rate"] == 65.0
     assert frame.alcoves["a2"].spread["heart_rate"] == 0.0
     assert [p.alcove for p in frame.participants] == ["a1", "a1", "a2"]
+
+
+def test_participants_beyond_a_scenes_cap_are_ignored_quietly_and_the_operator_told_once(caplog):
+    """microbiome_workshop draws 6 of the default Alcove's 8: not bad input, so no glitch."""
+    import logging
+
+    from engine.clock import FixedClock
+    from engine.runtime import Show
+    from engine.scene import create_scene
+    from engine.sources import open_source
+
+    scene = create_scene("microbiome_workshop", seed=0)
+    assert scene.max_participants == 6
+    with caplog.at_level(logging.WARNING, logger="symphony"), open_source("synthetic", seed=0) as src:
+        show = Show(scene, src, FixedClock(30.0))
+        frames = [show.advance() for _ in range(90)]
+    assert len(show.signals.beyond_cap) == 2 and show.signals.beyond_cap_ignored > 90
+    assert max(f.glitch for f in frames) == 0.0 and sum(f.glitches for f in frames) == 0
+    assert len({p.id for p in frames[-1].participants}) == 6
+    told = [r.getMessage() for r in caplog.records if "draws up to 6 participants" in r.getMessage()]
+    assert len(told) == 1, told

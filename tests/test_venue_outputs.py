@@ -12,6 +12,7 @@ import glfw
 import numpy as np
 import pytest
 
+from engine.clock import FixedClock
 from engine.outputs.image import load_png
 from engine.venue import load_venue
 from engine.venue.calibrate import FINE, STEP
@@ -37,7 +38,9 @@ def run(tmp_path: Path, text: str, frames: int = 3, pattern: str | None = None, 
             shots.update({o.name: state.pixels(o.name) for o in state.outputs})
         return None
 
-    run_venue_show(path, scene, frames=frames, vsync=False, pattern=pattern, on_frame=look)
+    # a fixed clock: the same frames whatever the machine's load (the picture checks compare them)
+    run_venue_show(path, scene, frames=frames, vsync=False, pattern=pattern, on_frame=look,
+                   clock=FixedClock(30.0))
     return shots
 
 

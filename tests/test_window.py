@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from engine.outputs.image import load_png
@@ -24,6 +26,10 @@ def test_show_stops_after_seconds(x_display):
     res = run_cli("show", "symphony", "--seconds", "1.5", "--size", "160x90",
                   env={"DISPLAY": x_display})
     assert res.returncode == 0, res.stderr
+    # it drew, and stopped by itself (no frame limit; run_cli's timeout would fail the test)
+    drawn = re.search(r"drew (\d+) frames", res.stderr)
+    assert drawn and int(drawn.group(1)) > 0, res.stderr
+    assert "ERROR" not in res.stderr and "Traceback" not in res.stderr
 
 
 def test_list_sees_the_monitor(x_display):

@@ -91,7 +91,9 @@ class Dispatcher:
             if clamped != value:
                 self._refuse("out_of_range", f"{name}={value:g} clamped to {clamped:g}")
             self.operator.glides.pop(name, None)
-            scene.param_state(name).target = clamped
+            from engine.scene import param_state  # the supervisor imports this module: no Numba
+
+            param_state(scene, name).target = clamped
             return {"kind": "param", "name": name, "value": clamped}
         if kind == "preset":
             try:

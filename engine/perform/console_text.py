@@ -12,6 +12,7 @@ import statistics
 from PIL import Image, ImageDraw, ImageFont
 
 from engine.perform.state import operator_state
+from engine.scene import param_state
 
 PAGES = ("show", "parameters", "log")
 TEXT = (210, 225, 240, 255)
@@ -85,7 +86,7 @@ def console_image(size: tuple[int, int], page: int, state, session, frame_ms: li
         y0 = graph_h + 10
     elif PAGES[page] == "parameters":
         scene = state.show.scene
-        states = {n: scene.param_state(n) for n in type(scene).params()}
+        states = {n: param_state(scene, n) for n in type(scene).params()}
         lines = [(f"{n:<20} value {states[n].value:9.3f}   target {states[n].target:9.3f}"
                   f"   [{p.low:g}..{p.high:g}]", TEXT) for n, p in type(scene).params().items()]
         y0 = 4

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 
 from engine.perform.state import operator_state
-from engine.scene import Scene, create_scene, resolve_scene_path
+from engine.scene import Scene, create_scene, resolve_scene_path, step_scene
 
 log = logging.getLogger("symphony.perform")
 
@@ -43,7 +43,7 @@ class SceneSwitcher:
             path = resolve_scene_path(ref)
             scene = create_scene(str(path), seed=self.seed)
             for _ in range(int(WARM_UP * 30)):
-                scene.step(1.0 / 30.0)
+                step_scene(scene, 1.0 / 30.0)
         except Exception as exc:  # noqa: BLE001 - a bad cue never stops the show
             self.error = f"cue scene {ref}: {exc}"
             log.error("%s", self.error)

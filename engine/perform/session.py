@@ -26,6 +26,7 @@ from engine.perform.dim import Dimmer
 from engine.perform.failover import FailoverSource
 from engine.perform.keys import QuitGuard, key_action
 from engine.perform.state import operator_state, read_state, write_state
+from engine.scene import param_state
 from engine.venue.config import Venue
 
 log = logging.getLogger("symphony.perform")
@@ -104,7 +105,7 @@ class PerformSession:
             self.scenes.advance(1.0)
         for name, value in (doc.get("params") or {}).items():
             if d.dispatch("param", {"name": name, "value": value}, origin="resume"):
-                self.show.scene.param_state(name).value = self.show.scene.param_state(name).target
+                param_state(self.show.scene, name).value = param_state(self.show.scene, name).target
         d.dispatch("master", {"value": doc.get("master", 1.0)}, origin="resume")
         if doc.get("blackout"):
             d.dispatch("blackout", {"on": True}, origin="resume")

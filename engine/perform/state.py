@@ -65,10 +65,12 @@ class OperatorState:
 
     def glide(self, scene, targets: dict[str, float], fade: float) -> None:
         """Start gliding each parameter's target to its new value (clamped) over `fade`."""
+        from engine.scene import param_state  # scenes load Numba: only where a scene is at hand
+
         specs = type(scene).params()
         for name, value in targets.items():
             if name in specs:
-                start = scene.param_state(name).target
+                start = param_state(scene, name).target
                 self.glides[name] = Glide(start, specs[name].clamp(value), fade)
 
     def advance(self, dt: float, scene=None) -> None:
@@ -77,10 +79,12 @@ class OperatorState:
         step = dt / self.fade if self.fade > 0 else 1.0
         self.level = min(self.level + step, goal) if goal > self.level else max(self.level - step, goal)
         if scene is not None:
+            from engine.scene import param_state
+
             for name in list(self.glides):
                 g = self.glides[name]
                 try:
-                    scene.param_state(name).target = g.advance(dt)
+                    param_state(scene, name).target = g.advance(dt)
                 except ValueError:  # the scene changed and lost the parameter
                     g.t = g.fade
                 if g.done:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.recording.readers import Recording, Series, load_recording
+from engine.recording.readers import Recording, Series, load_recording, quiet_pyxdf
 from engine.signals import EcgBeats, PpgBeats, Respiration
 from engine.signals.quality import QUALITY_CHANNELS, QualityTracker
 
@@ -69,6 +69,20 @@ def breathing_rate(channels: dict[str, Series]) -> tuple[float | None, str | Non
     if s is not None and s.v.size:
         return float(np.mean(s.v)), "breath_rate"
     return None, None
+
+
+MIN_BREATHING_SPAN = WARMUP + 4 * 6.0  # warm-up, then four breaths at the slowest 10/min
+
+
+def _why_no_breathing(channels: dict[str, Series]) -> str:
+    """Say why a breathing rate is missing, so a short recording is not mistaken for a bad one."""
+    s = channels.get("respiration")
+    if s is None or s.t.size == 0:
+        return "no respiration or breath_rate samples"
+    span = float(s.t[-1] - s.t[0])
+    if span < MIN_BREATHING_SPAN:
+        return f"respiration covers {span:.1f} s; a rate needs at least {MIN_BREATHING_SPAN:.0f} s"
+    return "no regular breaths found in the respiration signal"
 
 
 def channel_quality(channels: dict[str, Series]) -> dict[str, dict]:
@@ -135,7 +149,8 @@ def summarize(rec: Recording) -> dict:
         for name in sorted(people[pid]):
             s = people[pid][name]
             dur = float(s.t[-1] - s.t[0]) if s.t.size else 0.0
-            t0, t1 = min(t0, float(s.t[0])), max(t1, float(s.t[-1]))
+            if s.t.size:  # an empty column is listed with 0 samples
+                t0, t1 = min(t0, float(s.t[0])), max(t1, float(s.t[-1]))
             chans[name] = {"unit": s.unit, "samples": int(s.t.size), "duration": _r(dur),
                            "rate": _r((s.t.size - 1) / dur if dur > 0 else None)}
         hr, hr_from = heart_rate(people[pid])
@@ -143,17 +158,20 @@ def summarize(rec: Recording) -> dict:
         out["participants"][pid] = {"channels": chans, "heart_rate": _r(hr, 2), "heart_rate_from": hr_from,
                                     "breathing_rate": _r(br, 2), "breathing_rate_from": br_from,
                                     "quality": channel_quality(people[pid])}
+        if br is None:
+            out["participants"][pid]["breathing_rate_missing"] = _why_no_breathing(people[pid])
     out["duration"] = _r(t1 - t0) if t1 >= t0 else 0.0
     return out
 
 
 def inspect_file(path: str | Path) -> dict:
-    out = summarize(load_recording(path))
-    if out["format"] == "xdf":
+    rec = load_recording(path)
+    out = summarize(rec)
+    if rec.has_show:
         from engine.recording.show_replay import load_show, show_summary
         from engine.sources.base import SourceError
 
-        with contextlib.suppress(SourceError):  # a data-only recording has no show streams
+        with contextlib.suppress(SourceError), quiet_pyxdf(Path(path)):
             out["show"] = show_summary(load_show(path))
     return out
 
@@ -167,6 +185,8 @@ def format_summary(s: dict) -> str:
             extra.append(f"heart {p['heart_rate']:.1f} bpm ({p['heart_rate_from']})")
         if p["breathing_rate"] is not None:
             extra.append(f"breathing {p['breathing_rate']:.1f}/min ({p['breathing_rate_from']})")
+        elif "respiration" in p["channels"]:
+            extra.append(f"no breathing rate: {p['breathing_rate_missing']}")
         lines.append(f"  {pid}: " + ", ".join(extra) if extra else f"  {pid}:")
         for name, c in p["channels"].items():
             rate = f"{c['rate']:.2f} Hz" if c["rate"] is not None else "-"

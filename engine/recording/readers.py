@@ -11,11 +11,13 @@ GSR → eda, ...) and µV/V ECG is converted to mV. What cannot be mapped is lis
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import logging
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +54,7 @@ class Recording:
     events: list[Event] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     show_clock: bool = False  # timestamps are Symphony show seconds (no shifting on replay)
+    has_show: bool = False  # a show recording: ticks and operator actions too
 
     def start(self) -> float:
         firsts = [s.t[0] for s in self.series if s.t.size] + [e.t for e in self.events]
@@ -95,27 +98,69 @@ def _first(d: object, *keys: str) -> object:
     return d
 
 
+class _Complaints(logging.Handler):
+    """pyxdf logs a damaged chunk with a full traceback: keep its first line, print none of it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.first: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.first is None and record.levelno >= logging.ERROR:
+            self.first = record.getMessage().splitlines()[0][:120]
+
+
+@contextlib.contextmanager
+def quiet_pyxdf(path: Path):
+    """pyxdf's complaints (tracebacks included) become one warning line about the file."""
+    pylog = logging.getLogger("pyxdf")
+    complaints = _Complaints()
+    saved = pylog.handlers[:], pylog.propagate, pylog.level
+    pylog.handlers, pylog.propagate = [complaints], False
+    pylog.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        pylog.handlers, pylog.propagate = saved[0], saved[1]
+        pylog.setLevel(saved[2])
+    if complaints.first is not None:
+        logging.getLogger("symphony").warning("%s is damaged (%s): reading what is readable", path.name,
+                                              complaints.first)
+
+
 def load_xdf(path: Path) -> Recording:
     import pyxdf
 
-    logging.getLogger("pyxdf").setLevel(logging.ERROR)
     try:
-        streams, header = pyxdf.load_xdf(str(path), dejitter_timestamps=False)
+        with quiet_pyxdf(path):
+            streams, header = pyxdf.load_xdf(str(path), dejitter_timestamps=False)
     except Exception as exc:  # noqa: BLE001 - any parse failure is the file's fault
-        raise SourceError(f"cannot read XDF file {path.name}: {exc}") from None
+        why = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise SourceError(f"cannot read XDF file {path.name}: {why}") from None
     rec = Recording(path, "xdf", show_clock=_first(header, "info", "clock") == "show")
     for st in streams:
         info = st["info"]
         name = str(_first(info, "name") or "")
         fmt = str(_first(info, "channel_format") or "")
         if name.startswith("show/"):  # the show's own streams (ticks, actions): not data, not markers
+            rec.has_show = True
             continue
-        t = np.asarray(st["time_stamps"], np.float64)
+        t = np.asarray(st["time_stamps"], np.float64).reshape(-1)
+        if t.size == 0:  # a stream that never got a sample (the writer declares streams up front)
+            continue
         if fmt == "string":
             for ti, row in zip(t.tolist(), st["time_series"], strict=False):
                 rec.events.append(_marker(ti, row[0] if row else ""))
             continue
-        data = np.asarray(st["time_series"], np.float64).reshape(t.size, -1)
+        try:
+            with warnings.catch_warnings():  # a damaged block's values: NaN, dropped by _add
+                warnings.simplefilter("ignore")
+                data = np.asarray(st["time_series"], np.float64).reshape(t.size, -1)
+        except (ValueError, TypeError):
+            rec.skipped.append(f"{name[:64]} (damaged)")
+            continue
         labels = _xdf_labels(info, data.shape[1])
         default = name.split("/")[0] if valid_participant_id(name.split("/")[0]) else "p00"
         for k in range(data.shape[1]):

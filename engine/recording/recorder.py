@@ -71,6 +71,7 @@ class Recorder:
     def mark(self, t: float, action: str) -> None:
         """An operator action (start, stop, a note) in the marker stream."""
         self.writer.strings(self._markers, [t], [json.dumps({"kind": "operator", "action": action})])
+        self.events += 1  # counted as `inspect` counts markers: the same number for the same file
 
     def close(self) -> None:
         self._stop.set()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from engine.clock import RealtimeClock
 from engine.recording.recorder import Recorder
-from engine.sources import SourceError, open_source
+from engine.sources import SourceError, SourceFatal, open_source
 
 log = logging.getLogger("symphony")
 POLL_HZ = 50.0
@@ -47,6 +47,8 @@ def record_session(source: str, out: str | Path, seconds: float | None = None, s
                 t = tick.t
                 try:
                     chunks, events = src.poll(t)
+                except SourceFatal:
+                    raise  # refused credentials, a TLS mismatch: one error, a non-zero exit
                 except SourceError as exc:
                     log.error("%s", exc)
                     chunks, events = [], []
@@ -58,6 +60,8 @@ def record_session(source: str, out: str | Path, seconds: float | None = None, s
                 if seconds is not None and t >= seconds:
                     break
                 time.sleep(max(0.0, (tick.index + 1) / POLL_HZ - clock_now(clock)))
+            chunks, events = src.finish(t)  # what the receiver still held: nothing lost at stop
+            recorder.write(chunks, events)
             recorder.mark(t, "record stop")
     finally:
         if recorder is not None:

@@ -22,6 +22,7 @@ from engine.data import Chunk, Event
 from engine.perform.dim import dim_into
 from engine.perform.state import operator_state
 from engine.recording.show_streams import ACTIONS, CHUNKS, SCENES, TICKS
+from engine.scene import param_state, step_scene
 from engine.sources.base import Source, SourceError
 
 log = logging.getLogger("symphony")
@@ -260,7 +261,7 @@ class _SceneSwaps:
                 from engine.perform.cues import WARM_UP
 
                 for _ in range(int(WARM_UP * 30)):
-                    new.step(1.0 / 30.0)
+                    step_scene(new, 1.0 / 30.0)
                 new.time = show.scene.time
                 self.previous = self.clean = None
                 self._probation = False
@@ -297,7 +298,7 @@ def apply_actions(show, actions) -> None:
         kind = action.get("kind")
         op = operator_state(show)
         if kind == "param":
-            state = show.scene.param_state(action["name"])
+            state = param_state(show.scene, action["name"])
             spec = type(show.scene).params()[action["name"]]
             op.glides.pop(action["name"], None)
             state.target = spec.clamp(float(action["value"]))

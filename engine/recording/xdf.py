@@ -16,6 +16,7 @@ boundary; `flush()` is all it takes for the data so far to survive a `kill -9`.
 from __future__ import annotations
 
 import os
+import re
 import struct
 import threading
 from pathlib import Path
@@ -42,13 +43,23 @@ def chunk(tag: int, content: bytes) -> bytes:
     return varlen(len(content) + 2) + struct.pack("<H", tag) + content
 
 
+# characters XML 1.0 does not allow in text (pyxdf's parser rejects the whole file for one)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+MAX_TEXT = 1024
+
+
+def text(value: object) -> str:
+    """Any value as XML text: escaped, control characters replaced, at most MAX_TEXT characters."""
+    return escape(_NOT_XML.sub("\ufffd", str(value)[:MAX_TEXT]))
+
+
 def xml(tag: str, fields: dict[str, object]) -> str:
     """Nested dicts become nested elements; lists repeat the element."""
     parts = []
     for key, value in fields.items():
         items = value if isinstance(value, list) else [value]
         for item in items:
-            inner = xml("", item) if isinstance(item, dict) else escape(str(item))
+            inner = xml("", item) if isinstance(item, dict) else text(item)
             parts.append(f"<{key}>{inner}</{key}>")
     body = "".join(parts)
     return f"<{tag}>{body}</{tag}>" if tag else body
@@ -99,8 +110,8 @@ class XdfWriter:
         if not t:
             return
         body = bytearray()
-        for ti, text in zip(t, values, strict=True):
-            data = text.encode("utf-8")
+        for ti, value in zip(t, values, strict=True):
+            data = value.encode("utf-8", "replace")  # lone surrogates: replaced, never a crash
             body += b"\x08" + struct.pack("<d", ti) + varlen(len(data)) + data
         self._queue(sid, len(t), t[0], t[-1], bytes(body))
 

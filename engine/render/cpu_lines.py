@@ -128,14 +128,14 @@ def _draw(clip, window, light, widths, n, m, out, bands, clear):
             _segment(flat, w, lo, hi, x0, y0, iw0, x1, y1, iw1, light, widths, a, b, t0, t1)
 
 
-@njit(inline="always", fastmath=FAST)
+@njit(fastmath=FAST)
 def _spread(wa, wb):
     """How many times the thread's profile is stretched (an integer, so its samples still
     add up to exactly 1): once for ends up to 2.5 px wide, more for wider ribbons."""
     return min(max(np.int64(HALF * (wa + wb) * F32(0.4)), 1), MAX_SPREAD)
 
 
-@njit(inline="always", fastmath=FAST)
+@njit(fastmath=FAST)
 def _across(flat, base, stride, lo, hi, centre, spread, r, g, b):
     """Add light (r, g, b) across a line at sub-pixel position `centre` on the minor axis,
     as the quadratic B-spline stretched `spread` times: its samples at pixel centres add up
@@ -167,14 +167,14 @@ def _across(flat, base, stride, lo, hi, centre, spread, r, g, b):
         _put(flat, base + k * stride, q * inv, r, g, b)
 
 
-@njit(inline="always", fastmath=FAST)
+@njit(fastmath=FAST)
 def _put(flat, p, q, r, g, b):
     flat[p, 0] += q * r
     flat[p, 1] += q * g
     flat[p, 2] += q * b
 
 
-@njit(inline="always", fastmath=FAST)
+@njit(fastmath=FAST)
 def _clip(clip, a, b, w, h):
     """The part of segment a–b inside the near (z ≥ −w) and far (z ≤ w) planes: whether there
     is one, its parameter range, and its ends' window position and 1/w."""
@@ -207,7 +207,7 @@ def _clip(clip, a, b, w, h):
     return True, t0, t1, x0, y0, iw0, x1, y1, iw1
 
 
-@njit(inline="always", fastmath=FAST)
+@njit(fastmath=FAST)
 def _segment(flat, w, lo, hi, x0, y0, iw0, x1, y1, iw1, light, widths, a, b, t0, t1):
     """Rows lo..hi of the thread (x0, y0)–(x1, y1), the visible part t0..t1 of segment a–b,
     its light interpolated with 1/w: one step per pixel along the major axis (the light of
@@ -247,7 +247,7 @@ def _segment(flat, w, lo, hi, x0, y0, iw0, x1, y1, iw1, light, widths, a, b, t0,
             _across(flat, row * w, 1, 0, w, x0 + t * dx, spread, r, g, bl)
 
 
-@njit(inline="always", fastmath=FAST)
+@njit(fastmath=FAST)
 def _lerp(t, iw0, iw1, r0, g0, b0, r1, g1, b1):
     """The colour at parameter t of a screen-space segment, interpolated with 1/w (as GL
     interpolates a vertex output)."""

@@ -60,7 +60,7 @@ class StrandDrawer:
 
     def __init__(self, ctx: moderngl.Context, shaders: ShaderCache, layer: StrandLayer,
                  software: bool = False) -> None:
-        s = layer.solver
+        s = layer._solver
         if s.bundles > MAX_BUNDLES:
             raise ValueError(f"at most {MAX_BUNDLES} bundles per strand layer")
         self.layer = layer
@@ -95,19 +95,19 @@ class StrandDrawer:
               clear: bool) -> None:
         """Add the strands' light into the CPU canvas (the "cpu" path)."""
         layer = self.layer
-        self.rasterizer.paint(image, view, proj, layer.solver, self.palette.rgba, self.palette.alpha,
+        self.rasterizer.paint(image, view, proj, layer._solver, self.palette.rgba, self.palette.alpha,
                               layer.width, size[1] / 1080.0, layer.intensity, layer.depth_fade,
                               clear)
 
     def upload(self) -> None:
-        s = self.layer.solver
+        s = self.layer._solver
         for buf, arr in zip(self.buffers, (s.x, s.y, s.z), strict=True):
             buf.write(arr)
         self.palette.fill(self.layer.color, self.layer.glow, s.active)
 
     def draw(self, view: np.ndarray, proj: np.ndarray, size: tuple[int, int]) -> None:
         lines = self.path == "lines"
-        layer, s = self.layer, self.layer.solver
+        layer, s = self.layer, self.layer._solver
         prog = (self.lines_handle if lines else self.handle).program
         _set_camera(prog, view, proj, size)
         self.palette.upload(prog)
@@ -130,7 +130,7 @@ class ParticleDrawer:
         self.software = software
         self.palette = _Palette()
         self.handle = shaders.get("particles.glsl", {"MAX_BUNDLES": MAX_BUNDLES})
-        p = layer.solver
+        p = layer._solver
         self.buffers = [ctx.buffer(reserve=p.count * 4) for _ in range(6)]
         names = ("in_x", "in_y", "in_z", "in_fade", "in_tint")
         content = [(b, "f", nm) for b, nm in zip(self.buffers[:5], names, strict=True)]
@@ -151,9 +151,9 @@ class ParticleDrawer:
 
     def upload(self) -> None:
         s = self.layer.strands
-        self.palette.fill(s.color, s.glow, s.solver.active)
+        self.palette.fill(s.color, s.glow, s._solver.active)
         if self.path == "points":
-            p = self.layer.solver
+            p = self.layer._solver
             for buf, arr in zip(self.buffers, (p.x, p.y, p.z, p.fade, p.tint, p.owner), strict=True):
                 buf.write(arr)
 
@@ -163,12 +163,12 @@ class ParticleDrawer:
         self.palette.upload(prog)
         prog["u_size"].value = layer.size
         prog["u_intensity"].value = layer.intensity
-        self.vao.get().render(moderngl.POINTS, vertices=layer.solver.count)
+        self.vao.get().render(moderngl.POINTS, vertices=layer._solver.count)
 
     def paint(self, image: np.ndarray, view: np.ndarray, proj: np.ndarray, size: tuple[int, int],
               clear: bool) -> None:
         """Add this view's particle light into the CPU canvas (the "splat" path)."""
-        layer, p = self.layer, self.layer.solver
+        layer, p = self.layer, self.layer._solver
         # the same light per particle as a GL point of this size: (1 - r²)² over its disc
         wanted = layer.size * size[1] / 1080.0
         energy = math.pi * wanted * wanted / 12.0 * layer.intensity

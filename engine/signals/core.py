@@ -11,6 +11,7 @@ channel means and spreads, and the Kuramoto order parameter of the breathing pha
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
@@ -27,6 +28,8 @@ BEAT_DECAY = 0.12  # seconds: how fast the heartbeat glow fades
 SHAPE = {"ecg": (0.2, 0.2), "ppg": (0.3, 0.5)}  # seconds before/after a beat its template covers
 SYNC_MIN_QUALITY = 0.2  # breathing quality below this leaves a participant out of the synchrony
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+BEYOND_CAP_KEPT = 1024  # distinct ignored ids remembered (the rest are only counted)
+log = logging.getLogger("symphony")
 
 
 class _State:
@@ -73,6 +76,10 @@ class Signals:
         self._states: dict[str, _State] = {}
         self._free_slots = list(range(max_participants))
         self.rejected: dict[str, int] = {}
+        # participants beyond the scene's cap: the scene's choice, not bad input, so not a
+        # rejection (which would drive the glitch effect); the operator is told once
+        self.beyond_cap: set[str] = set()
+        self.beyond_cap_ignored = 0  # chunks and events of theirs
         self._pending: list[Event] = []
 
     # -- participants ------------------------------------------------------------------
@@ -86,12 +93,21 @@ class Signals:
                 self._count("bad_participant")
                 return None
             if not self._free_slots:
-                self._count("participant_cap")
+                self._ignore(pid)  # type: ignore[arg-type]
                 return None
             st = self._states[pid] = _State(pid, self._free_slots.pop(0), now)  # type: ignore[arg-type]
             if announce:
                 self._pending.append(Event(now, "join", st.id))
         return st
+
+    def _ignore(self, pid: str) -> None:
+        self.beyond_cap_ignored += 1
+        if pid in self.beyond_cap or len(self.beyond_cap) >= BEYOND_CAP_KEPT:
+            return
+        if not self.beyond_cap:
+            log.warning("the scene draws up to %d participants: ignoring %s and any others beyond that",
+                        self.max_participants, pid)
+        self.beyond_cap.add(pid)
 
     def history(self, pid: str, channel: str, seconds: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Recent samples of one channel (times, values), oldest first; empty if none."""

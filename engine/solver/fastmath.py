@@ -3,6 +3,11 @@
 llvmlite on this class of machine has no vector math library, so a libm `sin` inside a loop
 keeps the loop scalar; these polynomials vectorise. Randomness is a pure hash of
 (seed, index, counter), so parallel loops share no generator state and stay deterministic.
+
+Helpers for kernels (here, in fluid_kernels, particles, render/cpu_lines) are plain `@njit`,
+not `inline="always"`: LLVM inlines them all the same (no call to one is left in a kernel's
+machine code, and the frames are bit-identical), while Numba's own IR inlining copied their
+IR into every caller and roughly doubled the compile time of a first run.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ def fma(typingctx, a, b, c):
     return types.float32(types.float32, types.float32, types.float32), codegen
 
 
-@njit(inline="always", fastmath=FAST)
+@njit(fastmath=FAST)
 def fsin(x):
     """sin(x) for float32 x of any size, by range reduction and an odd polynomial."""
     x = x - TWO_PI * np.floor(x * INV_TWO_PI + HALF)  # now in [-pi, pi]
@@ -62,12 +67,12 @@ def fsin(x):
     return x * (ONE + x2 * (S3 + x2 * (S5 + x2 * (S7 + x2 * S9))))
 
 
-@njit(inline="always", fastmath=FAST)
+@njit(fastmath=FAST)
 def fcos(x):
     return fsin(x + HALF_PI)
 
 
-@njit(inline="always")
+@njit
 def hash_u32(seed, index, counter):
     """A well-mixed 32-bit value from three integers (splitmix64 finaliser)."""
     z = (
@@ -81,7 +86,7 @@ def hash_u32(seed, index, counter):
     return np.uint32(z >> np.uint64(32))
 
 
-@njit(inline="always")
+@njit
 def uniform(seed, index, counter):
     """A float32 in [0, 1) from (seed, index, counter)."""
     return F32(hash_u32(seed, index, counter) >> np.uint32(8)) * INV_2_24

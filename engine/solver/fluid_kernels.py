@@ -22,7 +22,7 @@ HALF = F32(0.5)
 U32 = np.uint32
 
 
-@njit(inline="always", fastmath=FAST)
+@njit(fastmath=FAST)
 def cell_of(r, inv_cell, px, py, pz):
     """The grid cell of a world point: its 8 corner offsets into the interleaved grid (order
     x fastest, then y, then z) and the point's fractions (tx, ty, tz) inside the cell.
@@ -53,7 +53,7 @@ def cell_of(r, inv_cell, px, py, pz):
             gx - fx0, gy - fy0, gz - fz0)
 
 
-@njit(inline="always")
+@njit
 def corners(g, i0, i1, i2, i3, i4, i5, i6, i7, comp):
     """One velocity component at a cell's 8 corners (comp 0, 1, 2 = x, y, z)."""
     o = U32(comp)
@@ -61,7 +61,7 @@ def corners(g, i0, i1, i2, i3, i4, i5, i6, i7, comp):
             g[i7 + o])
 
 
-@njit(inline="always", fastmath=FAST)
+@njit(fastmath=FAST)
 def trilinear(c, tx, ty, tz):
     """Blend 8 corner values at fractions t; outside [0, 1] it extends the cell's polynomial."""
     sx = ONE - tx
@@ -70,7 +70,7 @@ def trilinear(c, tx, ty, tz):
             + tz * (sy * (sx * c[4] + tx * c[5]) + ty * (sx * c[6] + tx * c[7])))
 
 
-@njit(inline="always", fastmath=FAST)
+@njit(fastmath=FAST)
 def sample_field(g, r, inv_cell, px, py, pz):
     """Trilinear, periodic sample of an interleaved velocity grid at world point p."""
     i0, i1, i2, i3, i4, i5, i6, i7, tx, ty, tz = cell_of(r, inv_cell, px, py, pz)
@@ -187,7 +187,7 @@ def advect(g, ox, oy, oz, r, inv_cell, dt, keep, ng, noise_offset, noise):
                            keep, rows, ix, um, fx, fy, fz, nscale)
 
 
-@njit(inline="always", fastmath=FAST)
+@njit(fastmath=FAST)
 def advect_one(g, ox, oy, oz, ng, base, x, py, pz, r, inv_cell, cell, half, dt, keep, rows, ix,
                um, fx, fy, fz, nscale):
     a, b, c, d = rows
@@ -225,7 +225,7 @@ def resample(src, out, r, inv_cell, offset):
                 out[k], out[k + 1], out[k + 2] = sample_field(src, r, inv_cell, px, py, pz)
 
 
-@njit(inline="always")
+@njit
 def _neighbours(i, m, stride):
     """Flat offsets of node i's next, previous and own row along one axis (periodic)."""
     ui = U32(i)

@@ -100,7 +100,7 @@ def advance(x, y, z, age, life, fade, dt, g, r, inv_cell, speed, lift, dead):
             dead[blocks] = 1
 
 
-@njit(inline="always", fastmath=FAST)
+@njit(fastmath=FAST)
 def advance_one(x, y, z, age, life, fade, i, dt, g, r, inv_cell, h, step, rise, lift):
     px, py, pz = x[i], y[i], z[i]
     i0, i1, i2, i3, i4, i5, i6, i7, tx, ty, tz = cell_of(r, inv_cell, px, py, pz)
@@ -123,7 +123,7 @@ def advance_one(x, y, z, age, life, fade, i, dt, g, r, inv_cell, h, step, rise, 
     fade[i] = max(min(min(a * F32(2.0), ONE), min((life[i] - a) * F32(0.7), ONE)), ZERO)
 
 
-@njit(inline="always")
+@njit
 def is_alive(age, life, age_bits, life_bits, i) -> bool:
     """Younger than its lifetime, and neither is garbage: NaN is tested on the bits, as the
     kernels' fast-math flags let the compiler assume floats are never NaN."""
@@ -153,7 +153,7 @@ def respawn(x, y, z, age, life, fade, tint, owner, spawns, seed, jitter, life_mi
                     life_max, emitters, bundle_of, sx, sy, sz, n, m, n_emit, count, i)
 
 
-@njit(inline="always", fastmath=FAST)
+@njit(fastmath=FAST)
 def _reborn(x, y, z, age, life, fade, tint, owner, spawns, seed, jitter, life_min, life_max,
             emitters, bundle_of, sx, sy, sz, n, m, n_emit, count, i):
     """Particle i is born again on a random point of an emitting strand."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from engine.sources.base import Source, SourceError, convert_options, parse_options
+import socket
+
+from engine.sources.base import Source, SourceError, SourceFatal, convert_options, parse_options
 from engine.sources.mqtt import MqttSource
 from engine.sources.osc import OscSource
 from engine.sources.replay import ReplaySource
@@ -32,10 +34,22 @@ def open_source(spec: str = "synthetic", **overrides: object) -> Source:
         kinds = ", ".join(sorted([*SOURCE_KINDS, "lsl"]))
         raise SourceError(f"unknown source kind '{kind}' (known: {kinds})")
     options = convert_options(pairs, cls.options, cls.kind)
+    check_host(kind, options.get("host"))
     for key, value in overrides.items():
         if value is not None and key in cls.options:
             options.setdefault(key, value)
     return cls(**options)
+
+
+def check_host(kind: str, host: object) -> None:
+    """A host name that does not resolve fails here, in one line naming it, rather than as the
+    resolver's bare message from inside a receiver process or a reconnect loop."""
+    if not isinstance(host, str) or not host:
+        return
+    try:
+        socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError):
+        raise SourceError(f"source '{kind}': unknown host '{host}' (its name does not resolve)") from None
 
 
 def source_descriptions() -> dict[str, str]:
@@ -44,5 +58,5 @@ def source_descriptions() -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
-__all__ = ["SOURCE_KINDS", "Source", "SourceError", "SyntheticAlcove", "open_source", "parse_options",
-           "source_descriptions"]
+__all__ = ["SOURCE_KINDS", "Source", "SourceError", "SourceFatal", "SyntheticAlcove", "open_source",
+           "parse_options", "source_descriptions"]

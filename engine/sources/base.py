@@ -15,6 +15,11 @@ class SourceError(ValueError):
     """A source spec that cannot be used; the message is shown to the user as is."""
 
 
+class SourceFatal(SourceError):
+    """A source that cannot work and will not recover by retrying (refused credentials, a TLS
+    mismatch): `record`/`render` stop with this one error and a non-zero exit."""
+
+
 class Source(ABC):
     """Delivers samples and events up to a given show time.
 
@@ -35,6 +40,11 @@ class Source(ABC):
 
     @abstractmethod
     def poll(self, now: float) -> tuple[list[Chunk], list[Event]]: ...
+
+    def finish(self, now: float) -> tuple[list[Chunk], list[Event]]:
+        """Stop, returning what was received but not yet delivered (a recorder's last write)."""
+        self.stop()
+        return [], []
 
     def __enter__(self) -> Source:
         self.start()

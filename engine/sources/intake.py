@@ -8,20 +8,31 @@ never echoing ids that failed validation, which could be real names). The rules:
 |-------------------|--------------------------------------------------------|----------|
 | malformed         | packet or payload that does not parse (or wrong shape) | rejected |
 | bad_address       | OSC address / MQTT topic not in the documented form    | rejected |
+|                   | (or an alcove segment not matching the id rule)        |          |
 | bad_participant   | id not matching `[A-Za-z0-9_-]{1,32}`                   | rejected |
 | unknown_channel   | channel not in `engine.data.CHANNELS`                  | rejected |
 | wrong_type        | values that are not numbers                            | rejected |
 | oversize          | payload or message larger than the source's limit      | rejected |
-| participant_cap   | a new id beyond the cap (a flood of ids)               | rejected |
-| bad_timestamp     | time not finite                                        | rejected |
+| participant_cap   | a new id while the cap is full of steady, active ids   | rejected |
+| bad_timestamp     | time not finite, or outside the plausible window       | rejected |
 | non_finite        | NaN or ±inf sample values                              | rejected |
 | out_of_range      | value beyond the channel's range by more than 10 %     | rejected |
 | clamped           | value just outside the range (within the 10 % margin)  | clamped  |
-| duplicate         | a sample whose timestamp this stream already delivered | rejected |
+| duplicate         | same timestamp *and* value as one this stream delivered | rejected |
+| coarse_time       | same timestamp as a delivered sample, another value    | kept     |
 | time_backwards    | older than `reorder_window` behind the stream's newest | rejected |
+| overload          | excess beyond a receiver's per-sender/topic budget     | rejected |
+| resync            | a stream stuck behind its newest mark was restarted    | kept     |
+| decoder_error     | a message a receiver failed to decode (a bug: counted) | rejected |
 
 Samples that arrive late but within `reorder_window` are kept (valid data is never lost)
 and delivered in a chunk of their own; `late` counts them (it is not a rejection).
+
+Live receivers pass `time_window` (e.g. ±1 day around their wall clock): a forged time tag
+of 2^64-1 or `t: 1e300` is then `bad_timestamp` and never moves a stream's newest mark. A
+stream whose samples keep falling behind its mark for `resync_after` seconds (e.g. after
+one forged but plausible time) restarts from its next sample, so one sample can never lock
+a stream out. Ids are admitted fairly under a flood (`engine.sources.admission`).
 """
 
 from __future__ import annotations
@@ -29,17 +40,18 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections import deque
 from collections.abc import Callable
 
 import numpy as np
 from numba import njit
 
 from engine.data import CHANNELS, Chunk, valid_participant_id
+from engine.sources.admission import Admission
+from engine.sources.stream_state import StreamState
 
 log = logging.getLogger("symphony.sources")
 
-NOT_REJECTIONS = frozenset({"clamped", "late"})
+NOT_REJECTIONS = frozenset({"clamped", "late", "coarse_time", "resync"})
 NOT_GLITCHES = frozenset({"bad_address"})  # e.g. control messages sent to the data port
 RANGE_MARGIN = 0.10
 
@@ -99,39 +111,14 @@ class Rejects:
         return sum(n for k, n in self.counts.items() if k not in NOT_REJECTIONS | NOT_GLITCHES)
 
 
-class _Stream:
-    """A stream's newest time and the timestamps of its last `reorder_window` seconds."""
-
-    __slots__ = ("last_t", "_recent")
-
-    def __init__(self) -> None:
-        self.last_t = -math.inf
-        self._recent: deque[np.ndarray] = deque()  # sorted, non-overlapping arrays
-
-    def push(self, ts: np.ndarray, window: float) -> None:
-        """In-order samples (all newer than last_t)."""
-        self._recent.append(ts)
-        self.last_t = float(ts[-1])
-        cut = self.last_t - window
-        while len(self._recent) > 1 and self._recent[0][-1] < cut:
-            self._recent.popleft()
-        if len(self._recent) > 4096:  # many tiny messages: fold them into one array
-            self._recent = deque([np.concatenate(self._recent)])
-
-    def recent(self) -> np.ndarray:
-        return np.concatenate(self._recent) if self._recent else np.zeros(0)
-
-    def merge(self, late: np.ndarray) -> None:
-        self._recent = deque([np.union1d(self.recent(), late)])
-
-
 @njit(cache=True, nogil=True)
-def _clean(ts, v, lo, hi, last_t):  # pragma: no cover - compiled
-    """True when all times are finite, increasing and after last_t, and all values finite in range."""
+def _clean(ts, v, lo, hi, last_t, t_lo, t_hi):  # pragma: no cover - compiled
+    """True when all times are increasing, after last_t and inside [t_lo, t_hi] (so finite),
+    and all values finite in range."""
     prev = last_t
     for i in range(v.size):
         x, t = v[i], ts[i]
-        if not (t > prev and x >= lo and x <= hi and math.isfinite(t)):
+        if not (t > prev and x >= lo and x <= hi and t >= t_lo and t <= t_hi):
             return False
         prev = t
     return True
@@ -141,64 +128,64 @@ class Intake:
     """Turns raw (participant, channel, times, values) into clean chunks, per the table above."""
 
     def __init__(self, rejects: Rejects, max_participants: int = 256, reorder_window: float = 2.0,
-                 max_samples: int = 65536, max_recent: int = 8192, idle_forget: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 max_samples: int = 65536, max_recent: int = 8192, idle_forget: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic, time_window: float | None = None,
+                 wall: Callable[[], float] = time.time, resync_after: float | None = None) -> None:
         self.rejects = rejects
         self.max_participants = max_participants
-        self.idle_forget = idle_forget  # a full cap makes room by forgetting ids idle this long
+        self.idle_forget = idle_forget  # a steady id gives up its place after this much silence
         self._clock = clock
-        self._seen: dict[str, float] = {}
-        self._next_sweep = -math.inf
+        self._admission = Admission(max_participants, idle_forget, clock=clock)
         self.reorder_window = reorder_window
         self.max_samples = max_samples
         self.max_recent = max_recent
-        self.participants: set[str] = set()
-        self._streams: dict[tuple[str, str], _Stream] = {}
+        self.time_window = time_window  # plausible times: wall() ± this (None: any finite time)
+        self._wall = wall
+        self.resync_after = reorder_window if resync_after is None else resync_after
+        self._streams: dict[tuple[str, str], StreamState] = {}
+        self._chans: dict[str, list[str]] = {}
+
+    @property
+    def participants(self) -> set[str]:
+        return self._admission.ids()
 
     @staticmethod
     def warm_up() -> None:
         """Load the compiled check now, not when the first packet is waiting."""
-        _clean(np.zeros(2), np.zeros(2), 0.0, 1.0, -math.inf)
+        _clean(np.zeros(2), np.zeros(2), 0.0, 1.0, -math.inf, -math.inf, math.inf)
 
     def admit(self, participant: object, channel: object) -> bool:
         """Check the id and channel of a stream (counting a failure); True when usable."""
         if not isinstance(participant, str) or not isinstance(channel, str):
             self.rejects.add("malformed")
             return False
-        if participant not in self.participants:
+        if not self._admission.seen(participant):
             if not valid_participant_id(participant):
                 self.rejects.add("bad_participant")
                 return False
-            if len(self.participants) >= self.max_participants and not self._sweep():
+            ok, evicted = self._admission.enter(participant)
+            if evicted is not None:
+                self.forget(evicted)
+            if not ok:
                 self.rejects.add("participant_cap")
                 return False
-            self.participants.add(participant)
-        self._seen[participant] = self._clock()
         if channel not in CHANNELS:
             self.rejects.add("unknown_channel")
             return False
         return True
 
-    def _sweep(self) -> bool:
-        """Forget ids idle for `idle_forget` seconds (at most once a second); True if room was made."""
-        now = self._clock()
-        if now < self._next_sweep:
-            return False
-        self._next_sweep = now + 1.0
-        for pid in [p for p, seen in self._seen.items() if now - seen >= self.idle_forget]:
-            self.forget(pid)
-        return len(self.participants) < self.max_participants
-
     def forget(self, participant: str) -> None:
         """Release a participant who left, so the cap counts only those present."""
-        self.participants.discard(participant)
-        self._seen.pop(participant, None)
-        for key in [k for k in self._streams if k[0] == participant]:
-            del self._streams[key]
+        self._admission.remove(participant)
+        for channel in self._chans.pop(participant, ()):
+            self._streams.pop((participant, channel), None)
 
     def add(self, participant: object, channel: object, t: object, values: object,
             alcove: str = "", arrival: float = math.nan, source_offset: float = 0.0) -> list[Chunk]:
         """Validate one message's samples; returns zero, one or two chunks (in-order, late)."""
+        if alcove and not valid_participant_id(alcove):  # it reaches files and topics: same rule
+            self.rejects.add("bad_address")
+            return []
         if not self.admit(participant, channel):
             return []
         try:
@@ -215,15 +202,21 @@ class Intake:
         if ts.size != v.size:
             self.rejects.add("malformed", v.size)
             return []
+        t_lo, t_hi = -math.inf, math.inf
+        if self.time_window is not None:
+            now = self._wall()
+            t_lo, t_hi = now - self.time_window, now + self.time_window
         spec = CHANNELS[channel]  # type: ignore[index]
         key = (participant, channel)
         st = self._streams.get(key)  # type: ignore[arg-type]
         if st is None:
-            st = self._streams[key] = _Stream()  # type: ignore[index]
-        if _clean(ts, v, spec.low, spec.high, st.last_t):  # the common case: nothing to fix
-            st.push(ts, self.reorder_window)
-            return [self._chunk(str(participant), str(channel), ts, v, alcove, arrival, source_offset)]
-        keep = np.isfinite(ts)
+            st = self._streams[key] = StreamState()  # type: ignore[index]
+            self._chans.setdefault(participant, []).append(channel)  # type: ignore[arg-type]
+        if _clean(ts, v, spec.low, spec.high, st.last_t, t_lo, t_hi):  # the common case
+            v32 = v.astype(np.float32)
+            st.push(ts, v32, self.reorder_window)
+            return [self._chunk(str(participant), str(channel), ts, v32, alcove, arrival, source_offset)]
+        keep = np.isfinite(ts) & (ts >= t_lo) & (ts <= t_hi)
         if not keep.all():
             self.rejects.add("bad_timestamp", int((~keep).sum()))
         finite = np.isfinite(v)
@@ -235,7 +228,7 @@ class Intake:
             ts, v = ts[keep], v[keep]
             if v.size == 0:
                 return []
-        return self._order(st, str(participant), str(channel), ts, v, alcove, arrival, source_offset)
+        return self._order(key, st, ts, v.astype(np.float32), alcove, arrival, source_offset)  # type: ignore[arg-type]
 
     def _range(self, lo: float, hi: float, v: np.ndarray, keep: np.ndarray) -> np.ndarray:
         if keep.any() and (v[keep].min() < lo or v[keep].max() > hi):
@@ -248,36 +241,65 @@ class Intake:
             v = np.clip(v, lo, hi)
         return v
 
-    def _order(self, st: _Stream, pid: str, channel: str, ts: np.ndarray, v: np.ndarray, alcove: str,
+    def _within(self, ts: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sort one message by time; exact (time, value) repeats out, equal times kept."""
+        pairs = np.lexsort((v, ts))  # stable: the first of equal pairs stays first
+        a, b = pairs[:-1], pairs[1:]
+        same = (ts[a] == ts[b]) & (v[a] == v[b])
+        if same.any():
+            keep = np.ones(ts.size, bool)
+            keep[b[same]] = False
+            self.rejects.add("duplicate", int(same.sum()))
+            ts, v = ts[keep], v[keep]
+        order = np.argsort(ts, kind="stable")
+        ts, v = ts[order], v[order]
+        self.rejects.add("coarse_time", int((ts[1:] == ts[:-1]).sum()))
+        return ts, v
+
+    def _stuck(self, st: StreamState) -> bool:
+        """True once a stream's samples have kept falling too far behind for `resync_after` s."""
+        now = self._clock()
+        if math.isnan(st.stuck_since):
+            st.stuck_since = now
+        return now - st.stuck_since >= self.resync_after
+
+    def _order(self, key: tuple[str, str], st: StreamState, ts: np.ndarray, v: np.ndarray, alcove: str,
                arrival: float, offset: float) -> list[Chunk]:
+        pid, channel = key
         if ts.size > 1 and np.any(ts[1:] <= ts[:-1]):
-            ts, idx = np.unique(ts, return_index=True)  # sorted, duplicates within the message out
-            self.rejects.add("duplicate", v.size - idx.size)
-            v = v[idx]
+            ts, v = self._within(ts, v)
         out: list[Chunk] = []
         late = ts <= st.last_t
         if late.any():
             lt, lv = ts[late], v[late]
             too_old = lt < st.last_t - self.reorder_window
+            if too_old.any() and self._stuck(st):  # never locked out: start the stream afresh
+                self.rejects.add("resync")
+                fresh = self._streams[key] = StreamState()
+                return self._order(key, fresh, ts, v, alcove, arrival, offset)
             self.rejects.add("time_backwards", int(too_old.sum()))
-            recent = st.recent()
-            pos = np.searchsorted(recent, lt)
-            seen = (pos < recent.size) & (recent[np.minimum(pos, recent.size - 1)] == lt)
-            seen &= ~too_old
-            self.rejects.add("duplicate", int(seen.sum()))
-            ok = ~(too_old | seen)
+            rt, rv = st.recent()
+            lo, hi = np.searchsorted(rt, lt, "left"), np.searchsorted(rt, lt, "right")
+            same_t = (hi > lo) & ~too_old
+            dup = same_t & (rv[np.minimum(lo, rv.size - 1)] == lv) if rv.size else same_t
+            for i in np.flatnonzero(same_t & ~dup & (hi - lo > 1)):  # several at that time: any equal?
+                dup[i] = bool(np.any(rv[lo[i]:hi[i]] == lv[i]))
+            self.rejects.add("duplicate", int(dup.sum()))
+            coarse = same_t & ~dup
+            self.rejects.add("coarse_time", int(coarse.sum()))
+            ok = ~(too_old | dup)
             if ok.any():
-                self.rejects.add("late", int(ok.sum()))
+                self.rejects.add("late", int((ok & ~coarse).sum()))
                 out.append(self._chunk(pid, channel, lt[ok], lv[ok], alcove, arrival, offset))
-                st.merge(lt[ok])
+                st.merge(lt[ok], lv[ok])
             ts, v = ts[~late], v[~late]
         if ts.size:
             out.append(self._chunk(pid, channel, ts, v, alcove, arrival, offset))
-            st.push(ts, self.reorder_window)
+            st.push(ts, v, self.reorder_window)
         return out
 
     @staticmethod
     def _chunk(pid: str, channel: str, ts: np.ndarray, v: np.ndarray, alcove: str,
                arrival: float, offset: float) -> Chunk:
-        return Chunk(pid, channel, ts - offset, v.astype(np.float32), arrival=arrival,
+        return Chunk(pid, channel, ts - offset, v.astype(np.float32, copy=False), arrival=arrival,
                      source_offset=offset, alcove=alcove)

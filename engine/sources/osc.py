@@ -6,6 +6,14 @@ samples. An optional leading int argument followed by floats gives their rate in
 without a bundle (or with the "immediately" tag) the arrival time is the last sample's.
 Several samples without a rate are spaced by the interval learned from the stream's previous
 messages (1/250 s until there is one). Receiving runs in a child process (see `worker`).
+
+Hostile input never costs valid data: each datagram gets its own, strictly increasing arrival
+time (so unbundled samples drained in one wake-up are not duplicates of each other); times
+outside ±`time_window` seconds of the receiver's clock are `bad_timestamp`; a packet of more
+than `MAX_MESSAGES` messages is `oversize` before it is decoded; each sender may spend at
+most `sender_share` of the receiver's time decoding (a token bucket of seconds), beyond which
+its datagrams are dropped undecoded as `overload`, so one abusive sender cannot starve the
+others; and the socket is drained for at most `DRAIN_SECONDS` before a batch is shipped.
 """
 
 from __future__ import annotations
@@ -18,31 +26,40 @@ import time
 import numpy as np
 
 from engine.sources.base import SourceError
+from engine.sources.budget import Budget
 from engine.sources.intake import Intake, Rejects
-from engine.sources.oscwire import IMMEDIATE, OscError, OscMessage, ntp_to_unix, parse_packet
-from engine.sources.worker import Batcher, Output, WorkerSource
+from engine.sources.oscwire import IMMEDIATE, OscError, OscMessage, OscOversize, ntp_to_unix, parse_packet
+from engine.sources.worker import Batcher, Output, Stopping, WorkerSource
 
 SO_RCVBUFFORCE = 33  # Linux: root may exceed net.core.rmem_max
 DEFAULT_INTERVAL = 1.0 / 250.0
 MAX_PACKET = 65536
+TIME_WINDOW = 86400.0  # plausible sample times: the receiver's clock ± a day
+DRAIN_SECONDS = 0.02  # drain the socket at most this long before shipping a batch
 
 
 class OscSource(WorkerSource):
     kind = "osc"
     worker_kind = "osc"
-    options = {"host": str, "port": int, "rcvbuf": int, "max_participants": int}
+    options = {"host": str, "port": int, "rcvbuf": int, "max_participants": int, "time_window": float,
+               "sender_share": float}
     description = "OSC over UDP: osc://127.0.0.1:9000, address /alcove/<alcove>/p/<participant>/<channel>"
 
     def __init__(self, host: str = "127.0.0.1", port: int = 9000, rcvbuf: int = 32 << 20,
-                 max_participants: int = 256) -> None:
+                 max_participants: int = 256, time_window: float = TIME_WINDOW,
+                 sender_share: float = 0.25) -> None:
         if not 0 <= port <= 65535:
             raise SourceError("source 'osc': port must be between 0 and 65535")
+        if not (time_window > 0 and 0 < sender_share <= 1):
+            raise SourceError("source 'osc': time_window must be > 0 and sender_share in (0, 1]")
         super().__init__()
         self.host, self.port, self.rcvbuf, self.max_participants = host, port, rcvbuf, max_participants
+        self.time_window, self.sender_share = time_window, sender_share
 
     def config(self) -> dict:
         return {"host": self.host, "port": self.port, "rcvbuf": self.rcvbuf,
-                "max_participants": self.max_participants}
+                "max_participants": self.max_participants, "time_window": self.time_window,
+                "sender_share": self.sender_share}
 
     @property
     def bound_port(self) -> int:
@@ -63,6 +80,9 @@ class Decoder:
             return []
         try:
             messages = parse_packet(data)
+        except OscOversize:
+            self.rejects.add("oversize")
+            return []
         except OscError:
             self.rejects.add("malformed")
             return []
@@ -123,28 +143,42 @@ def open_socket(host: str, port: int, rcvbuf: int) -> socket.socket:
 
 
 def run_receiver(config: dict, out: Output) -> None:
-    """Child process: drain the socket, decode, batch, ship; until the parent goes away."""
+    """Child process: drain the socket, decode, batch, ship; until told to stop."""
     sock = open_socket(config["host"], config["port"], config["rcvbuf"])
     rejects = Rejects("osc", quiet=True)
-    decoder = Decoder(Intake(rejects, max_participants=config["max_participants"]))
+    intake = Intake(rejects, max_participants=config["max_participants"],
+                    time_window=config.get("time_window", TIME_WINDOW))
+    decoder = Decoder(intake)
+    senders = Budget(config.get("sender_share", 0.25))
     batch = Batcher(out, rejects)
     out.send("ready", {"port": sock.getsockname()[1],
                        "rcvbuf": sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)})
     buf = bytearray(MAX_PACKET + 1)
     view = memoryview(buf)
-    while True:
+    last_arrival = 0.0
+    clock = time.perf_counter
+    while not Stopping.requested:
         wait_out = [out.fd] if out.backlog else []
         readable, writable, _ = select.select([sock], wait_out, [], batch.due() or 0.005)
         if readable:
-            arrival = time.time()
-            for _ in range(4096):
+            start = clock()
+            while clock() - start < DRAIN_SECONDS:
                 try:
-                    n = sock.recv_into(buf)
+                    n, sender = sock.recvfrom_into(buf)
                 except BlockingIOError:
                     break
+                # per datagram, strictly increasing: unbundled samples never share a time
+                last_arrival = arrival = max(time.time(), last_arrival + 1e-6)
+                t0 = clock()
+                if not senders.allowed(sender, t0):
+                    rejects.add("overload")
+                    continue
                 batch.add(decoder.packet(bytes(view[:n]), arrival))
+                senders.spent(sender, clock() - t0)
         if writable:
             out.pump()
         batch.flush()
         if not math.isfinite(batch.due()):
             break
+    batch.flush(force=True)  # stopping: everything received goes out
+    sock.close()

@@ -15,11 +15,16 @@ import numpy as np
 NTP_EPOCH = 2208988800  # seconds from 1900-01-01 (NTP) to 1970-01-01 (unix)
 IMMEDIATE = 1  # the special time tag "now"
 MAX_DEPTH = 8
+MAX_MESSAGES = 512  # per packet: a 64-participant, 8-channel bundle fits; 1,624 one-float messages don't
 _SIZES = {"i": 4, "f": 4, "d": 8, "h": 8, "t": 8, "c": 4, "r": 4, "m": 4}
 
 
 class OscError(ValueError):
     """A packet that is not valid OSC."""
+
+
+class OscOversize(OscError):
+    """A packet with more messages than `MAX_MESSAGES` (rejected before decoding them)."""
 
 
 @dataclass
@@ -108,6 +113,8 @@ def parse_message(data: bytes, off: int, end: int, timetag: int) -> OscMessage:
 def parse_packet(data: bytes, off: int = 0, end: int | None = None, timetag: int = IMMEDIATE,
                  depth: int = 0) -> list[OscMessage]:
     end = len(data) if end is None else end
+    if depth == 0 and data.startswith(b"#bundle\0", off):
+        _count_elements(data, off, end)
     if end - off < 4 or (end - off) % 4:
         raise OscError("packet size must be a positive multiple of 4")
     if data.startswith(b"#bundle\0", off):
@@ -130,3 +137,21 @@ def parse_packet(data: bytes, off: int = 0, end: int | None = None, timetag: int
     if data[off:off + 1] != b"/":
         raise OscError("not an OSC message or bundle")
     return [parse_message(data, off, end, timetag)]
+
+
+def _count_elements(data: bytes, off: int, end: int) -> None:
+    """Walk the bundle tree by its size fields only; too many messages fail before any decoding."""
+    stack, n = [(off + 16, end, 0)], 0
+    while stack:
+        off, end, depth = stack.pop()
+        while off + 4 <= end:
+            (size,) = struct.unpack_from(">i", data, off)
+            if size <= 0 or off + 4 + size > end:
+                return  # malformed: parse_packet says why
+            if data.startswith(b"#bundle\0", off + 4) and depth < MAX_DEPTH:
+                stack.append((off + 4 + 16, off + 4 + size, depth + 1))
+            else:
+                n += 1
+                if n > MAX_MESSAGES:
+                    raise OscOversize("too many messages in one packet")
+            off += 4 + size

@@ -79,7 +79,9 @@ def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
         if "=" in path and not Path(path).exists():  # replay:path=...,speed=...
             return kind, {**parse_pairs(path, "replay"), **opts}
         return kind, {"path": path, **opts}
-    if spec.lower().endswith(RECORDING_SUFFIXES) and Path(spec).is_file():  # a bare file
+    if spec.lower().endswith(RECORDING_SUFFIXES) or "/" in kind or "\\" in kind:  # a bare path
+        if not Path(spec).is_file():
+            raise SourceError(f"no recording at '{spec}' (no such file)")
         return "replay", {"path": spec}
     return kind.strip(), parse_pairs(rest, kind)
 

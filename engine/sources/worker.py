@@ -7,6 +7,12 @@ few thousand packets a second. So OSC and MQTT receive in a child process
 validates every sample through `Intake`, and ships batches (one per ~5 ms) to the parent over
 a pipe as length-prefixed pickles. The child buffers what the parent has not read yet (up to
 `MAX_BACKLOG` bytes), and the parent drains the pipe without blocking in `poll()`.
+
+The config (which may hold an MQTT password) goes to the child through its stdin, never its
+command line. A child that dies is respawned from `poll()` without waiting for it to be
+ready, so a render loop never stalls on a restart. A child that reports a `fatal` error
+(refused credentials, a TLS mismatch) is not respawned: `poll()` raises `SourceFatal` once.
+`finish()` asks the child to stop, and returns what it had received but not yet shipped.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import time
 import numpy as np
 
 from engine.data import Chunk, Event
-from engine.sources.base import Source, SourceError
+from engine.sources.base import Source, SourceError, SourceFatal
 from engine.sources.intake import Rejects
 
 log = logging.getLogger("symphony.sources")
@@ -52,21 +58,37 @@ class WorkerSource(Source):
         self.received = 0  # valid samples delivered
         self._retry_at = 0.0
         self._backoff = 1.0
+        self.fatal = ""  # a final error: the source gives up (shown red by a live show)
+        self.restarts = 0
 
     def config(self) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def start(self) -> None:
-        if self._proc is not None:
-            return
+    def _spawn(self) -> None:
         code = "import sys; from engine.sources.worker import main; sys.exit(main(sys.argv[1:]))"
-        cmd = [sys.executable, "-c", code, self.worker_kind, json.dumps(self.config())]
-        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        self._proc = subprocess.Popen([sys.executable, "-c", code, self.worker_kind],
+                                      stdout=subprocess.PIPE, stdin=subprocess.PIPE,
                                       env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        stdin = self._proc.stdin
+        assert stdin is not None
+        try:  # the config, secrets included, through the pipe: never on a command line
+            stdin.write(json.dumps(self.config()).encode())
+            stdin.close()
+        except OSError:
+            pass
         fd = self._proc.stdout.fileno()  # type: ignore[union-attr]
         os.set_blocking(fd, False)
         with contextlib.suppress(OSError):
             fcntl.fcntl(fd, 1031, PIPE_SIZE)  # F_SETPIPE_SZ: fewer wake-ups at high rates
+        self.info = {}
+
+    def start(self) -> None:
+        if self._proc is not None:
+            return
+        if self.fatal:
+            raise SourceFatal(f"source '{self.kind}': {self.fatal}")
+        self._spawn()
+        assert self._proc is not None
         deadline = time.monotonic() + START_TIMEOUT
         while not self.info:
             left = deadline - time.monotonic()
@@ -121,6 +143,11 @@ class WorkerSource(Source):
             self.status.update(payload)
             if payload.get("message"):
                 log.info("source %s: %s", self.kind, payload["message"])
+        elif kind == "fatal":
+            self.fatal = str(payload)
+            self.status.update({"fatal": self.fatal, "subscribed": False})
+            self.stop()
+            raise SourceFatal(f"source '{self.kind}': {payload}")
         elif kind == "error":
             log.error("source %s: %s", self.kind, payload)
             if not self.info:
@@ -129,15 +156,10 @@ class WorkerSource(Source):
 
     def poll(self, now: float) -> tuple[list[Chunk], list[Event]]:
         if self._proc is None:
-            if time.monotonic() < self._retry_at:
+            if self.fatal or time.monotonic() < self._retry_at:
                 return [], []
-            try:
-                self.start()
-            except SourceError:
-                self._retry_at = time.monotonic() + self._backoff  # don't respawn every frame
-                self._backoff = min(30.0, self._backoff * 2)
-                raise
-            self._backoff = 1.0
+            self._spawn()  # not waiting for it: its "ready" arrives in a later poll
+            self.restarts += 1
         if self._offset is None:
             self._offset = time.time() - now
         chunks: list[Chunk] = []
@@ -146,13 +168,53 @@ class WorkerSource(Source):
         for kind, payload in self._frames():
             self._handle(kind, payload, chunks, events)
         self.rejects.maybe_log()
-        if self._proc is not None and self._proc.poll() is not None and not self._buf:
-            code = self._proc.returncode
-            self._proc = None
+        if self._proc is not None and self._proc.poll() is not None:  # died: take its last words
+            self._read_to_eof(0)
+            for kind, payload in self._frames():
+                self._handle(kind, payload, chunks, events)
+            code = self._proc.returncode if self._proc is not None else None
+            self.stop()
+            self._buf.clear()
             self.info = {}
             self._retry_at = time.monotonic() + self._backoff
+            self._backoff = min(30.0, self._backoff * 2)
             raise SourceError(f"source '{self.kind}': receiver stopped (exit {code}); restarting")
+        if self.info:
+            self._backoff = 1.0
         return chunks, events
+
+    def finish(self, now: float) -> tuple[list[Chunk], list[Event]]:
+        """Stop the child cleanly and return everything it had received (nothing is lost at stop)."""
+        proc = self._proc
+        chunks: list[Chunk] = []
+        events: list[Event] = []
+        if proc is None or self._offset is None:
+            self.stop()
+            return chunks, events
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)  # the child flushes its batch, then exits
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            eof = self._read_to_eof(0.1)
+            for kind, payload in self._frames():
+                with contextlib.suppress(SourceError):
+                    self._handle(kind, payload, chunks, events)
+            if eof:
+                break
+        self.stop()
+        return chunks, events
+
+    def _read_to_eof(self, timeout: float) -> bool:
+        assert self._proc is not None and self._proc.stdout is not None
+        fd = self._proc.stdout.fileno()
+        if not select.select([fd], [], [], timeout)[0]:
+            return False
+        try:
+            while data := os.read(fd, 1 << 20):
+                self._buf += data
+            return True
+        except BlockingIOError:
+            return False
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
@@ -195,14 +257,34 @@ class Output:
                 n = os.write(self.fd, self.backlog[: 1 << 20])
             except BlockingIOError:
                 return
+            except BrokenPipeError:  # the parent is gone: nothing left to deliver to
+                self.backlog.clear()
+                return
             del self.backlog[:n]
+
+    def drain(self, timeout: float = 5.0) -> None:
+        """Write out the backlog before exiting (the parent reads to the end at stop)."""
+        deadline = time.monotonic() + timeout
+        while self.backlog and time.monotonic() < deadline:
+            select.select([], [self.fd], [], 0.1)
+            self.pump()
+
+
+class Stopping:
+    """Set by SIGTERM: receive loops end at their next turn and flush what they hold."""
+
+    requested = False
+
+
+class Fatal(Exception):
+    """A receiver that cannot work and must not be restarted (e.g. refused credentials)."""
 
 
 class Batcher:
     """Collects chunks for a few milliseconds and merges them per stream."""
 
-    def __init__(self, out: Output, rejects: Rejects, every: float = 0.005) -> None:
-        self.out, self.rejects, self.every = out, rejects, every
+    def __init__(self, out: Output, rejects: Rejects, every: float = 0.005, max_chunks: int = 4096) -> None:
+        self.out, self.rejects, self.every, self.max_chunks = out, rejects, every, max_chunks
         self.chunks: list[Chunk] = []
         self.first = 0.0
         self._sent_counts: dict[str, int] = {}
@@ -216,7 +298,8 @@ class Batcher:
         return max(0.0, self.first + self.every - time.monotonic()) if self.chunks else self.every
 
     def flush(self, force: bool = False) -> None:
-        if self.chunks and (force or time.monotonic() - self.first >= self.every):
+        if self.chunks and (force or len(self.chunks) >= self.max_chunks
+                            or time.monotonic() - self.first >= self.every):
             self.out.send("data", merge(self.chunks))
             self.chunks = []
         counts = {k: v - self._sent_counts.get(k, 0) for k, v in self.rejects.counts.items()
@@ -258,10 +341,11 @@ def _die_with_parent() -> None:
 
 def main(argv: list[str]) -> int:
     _die_with_parent()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, lambda *_: setattr(Stopping, "requested", True))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    kind, config = argv[0], json.loads(argv[1])
+    kind = argv[0]
+    config = json.loads(argv[1] if len(argv) > 1 else sys.stdin.read())  # secrets: through stdin
     out = Output(sys.stdout.fileno())
     from engine.sources.intake import Intake
 
@@ -273,13 +357,14 @@ def main(argv: list[str]) -> int:
     else:
         out.send("error", f"unknown receiver '{kind}'")
         return 2
+    code = 0
     try:
         run_receiver(config, out)
+    except Fatal as exc:
+        out.send("fatal", str(exc))
+        code = 3
     except OSError as exc:
         out.send("error", str(exc))
-        while out.backlog:
-            select.select([], [out.fd], [], 1.0)
-            out.pump()
-        return 1
-    return 0
-
+        code = 1
+    out.drain()
+    return code

@@ -31,7 +31,7 @@ class StarterScene(Scene):
         # particles are born on the strands and take their bundle's colour
         self.sparks = self.add(ParticleLayer(self.strands, 20_000, size=2.0, intensity=0.5,
                                              seed=self.seed))
-        self.strands.solver.active[:] = 0.0  # no bundle shows until its participant is here
+        # the engine shows a participant's bundle while they are here (follow_participants)
         # one line: the group's mean heart rate 60..100 bpm drives `warmth` 0..1, eased in
         self.bind("warmth", "heart_rate", (60.0, 100.0), curve="smooth")
         self.camera.distance = 8.0
@@ -39,16 +39,13 @@ class StarterScene(Scene):
 
     def update(self, frame: Frame) -> None:
         """Called every frame with the data: read it, turn the knobs."""
-        solver = self.strands.solver
-        solver.active[:] = 0.0
         cool, warm = (0.2, 0.6, 1.0), (1.0, 0.6, 0.2)
         colour = [c + (w - c) * self.warmth for c, w in zip(cool, warm, strict=True)]
         for p in frame.participants:
             b = p.slot % self.strands.bundles  # this participant's bundle
-            solver.active[b] = 1.0
             self.strands.color[b] = colour
             self.strands.glow[b] = 0.6 + self.pulse * p.beat  # p.beat: 1 at a heartbeat, fading
-            solver.radius[b] = 0.18 + 0.06 * p.breath  # p.breath: -1 exhaled .. 1 inhaled
+            self.strands.radius[b] = 0.18 + 0.06 * p.breath  # p.breath: -1 exhaled .. 1 inhaled
         # breathing together (0..1) weaves the bundles into one braid
         self.strands.togetherness = frame.group.synchrony
         self.camera.orbit(self.spin * frame.dt)

@@ -20,7 +20,7 @@ from typing import Protocol
 import glfw
 import numpy as np
 
-from engine.clock import RealtimeClock
+from engine.clock import FixedClock, RealtimeClock
 from engine.outputs.image import save_png
 from engine.outputs.mapped import PATTERNS, Output, ViewImage
 from engine.outputs.window import init_glfw, monitors
@@ -88,11 +88,13 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
                    default_size: tuple[int, int] = (1280, 720),
                    on_frame: Callable[[VenueState], bool | None] | None = None,
                    companions: Callable[[Stage], list[Companion]] | None = None,
-                   perform=None, publish: str | None = None) -> int:
+                   perform=None, publish: str | None = None,
+                   clock: FixedClock | RealtimeClock | None = None) -> int:
     """Run until Esc, a window closes, or the frame/seconds limit; returns frames drawn.
     `screenshot` is a folder: each output's last frame is saved there as `<name>.png`.
     `perform` (engine.perform.session.PerformSession) adds the operator's console, keys,
-    OSC control, cues, failover and state file at fixed points of the frame."""
+    OSC control, cues, failover and state file at fixed points of the frame. `clock` defaults
+    to the wall clock; tests inject a FixedClock so every run draws the same frames."""
     venue = venue if isinstance(venue, Venue) else load_venue(venue)
     scene_ref = scene_ref or venue.scene
     if not scene_ref:
@@ -152,7 +154,7 @@ def run_venue_show(venue: str | Path | Venue, scene_ref: str | None = None, sour
         views: dict[str, ViewImage] = {}
         with open_source(source, seed=seed) as live_src:
             src = perform.wrap_source(live_src, seed) if perform is not None else live_src
-            show = Show(scene, src, RealtimeClock(), live=True)
+            show = Show(scene, src, clock or RealtimeClock(), live=True)
             if publish:  # the Alcove's features to the network (engine/network)
                 from engine.network.publisher import FeaturePublisher
 

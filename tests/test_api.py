@@ -1,0 +1,90 @@
+"""The artist's surface: a cheap, side-effect-free `import engine`, and a sealed Scene."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import engine
+from engine.scene import RESERVED, Scene, SceneError, load_scene_class
+from tests.conftest import ROOT, run_cli
+
+HEAVY = ("moderngl", "av", "glfw", "numba", "llvmlite", "engine.solver", "engine.render",
+         "engine.signals", "engine.outputs", "engine.kernel_cache")
+
+
+def _child(code: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _imported(stderr: str) -> list[str]:
+    """Module names from `-X importtime` lines (`import time: self | cumulative | name`)."""
+    return [line.rsplit("|", 1)[1].strip() for line in stderr.splitlines()
+            if line.startswith("import time:") and line.count("|") == 2][1:]  # [0]: the header
+
+
+def test_import_engine_loads_no_gl_video_or_kernels_and_changes_nothing():
+    res = _child("import os, engine; print(os.environ.get('OMP_WAIT_POLICY'))")
+    assert res.returncode == 0, res.stderr
+    modules = _imported(res.stderr)
+    assert "engine" in modules  # the parse found the import itself
+    heavy = [m for m in modules if m.split(".")[0] in HEAVY or m.startswith(HEAVY)]
+    assert heavy == []
+    assert res.stdout.strip() == "None"  # the OpenMP policy is a runner's business
+
+
+def test_post_settings_need_no_gl():
+    res = _child("from engine import PostSettings; PostSettings(exposure=2.0)")
+    assert res.returncode == 0, res.stderr
+    assert not [m for m in _imported(res.stderr) if m.startswith(("moderngl", "engine.render"))]
+
+
+def test_every_public_name_loads_on_first_use():
+    for name in engine.__all__:
+        assert getattr(engine, name) is not None, name
+    assert set(engine.__all__) <= set(dir(engine))
+    with pytest.raises(AttributeError, match="no attribute 'Strand'"):
+        engine.Strand  # noqa: B018 - a typo is an AttributeError, as for any module
+
+
+def test_render_runner_sets_the_openmp_policy():
+    res = _child("import os\nfrom engine import render_array\n"
+                 "render_array('symphony', 1, (32, 18))\nprint(os.environ.get('OMP_WAIT_POLICY'))")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().splitlines()[-1] == "PASSIVE"
+
+
+@pytest.mark.parametrize("name", ["step", "apply_bindings", "param_state", "add"])
+def test_a_scene_defining_a_reserved_name_is_refused_at_load(tmp_path, name):
+    path = tmp_path / "greedy.py"
+    path.write_text("from engine import Scene\n\n\nclass Greedy(Scene):\n"
+                    f"    def {name}(self, *args):\n        pass\n")
+    with pytest.raises(SceneError) as err:
+        load_scene_class(str(path))
+    message = str(err.value)
+    assert message.startswith("greedy.py: Greedy defines `" + name + "`")
+    assert "reserve" in message and RESERVED[name] in message and "\n" not in message
+
+
+def test_the_cli_refuses_a_scene_defining_step_in_one_line(tmp_path):
+    path = tmp_path / "stepper.py"
+    path.write_text("from engine import Scene\n\n\nclass Stepper(Scene):\n"
+                    "    def step(self, dt):\n        pass\n")
+    res = run_cli("render", str(path), "-o", str(tmp_path / "out.mp4"), "--seconds", "0.1",
+                  "--size", "32x18")
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Stepper defines `step`" in lines[0] and "simulation" in lines[0]
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_scene_class_written_in_code_is_checked_too():
+    with pytest.raises(SceneError, match="`_params`"):
+        type("Sneaky", (Scene,), {"_params": {}})
+    assert not hasattr(Scene, "step") and not hasattr(Scene, "apply_bindings")
