@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.clock import FixedClock
 from engine.data import Chunk
@@ -227,3 +229,19 @@ def test_eda_quality_flags_a_frozen_sensor_and_an_electrode_jump():
     assert q[139.875] > 0.9
     assert q[239.875] < 0.1  # flat for over a minute
     assert "step" in qt.kinds and "flat" in qt.current and qt.open_since == pytest.approx(150.0, abs=0.2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["ecg", "ppg", "respiration", "eda"]), st.integers(0, 300),
+                          st.floats(-1e3, 1e3), st.floats(0.0, 1e3), st.booleans()), min_size=1, max_size=40))
+def test_any_stream_keeps_quality_in_range_and_never_crashes(parts):
+    """Garbage, bursts, repeated and backwards times: counted or flagged, never a crash."""
+    sig = Signals(max_participants=1, stale_after=1e9, left_after=1e9)
+    t0 = 0.0
+    for k, (channel, n, level, noise, backwards) in enumerate(parts):
+        t = t0 + np.arange(n) / 250.0 - (0.5 if backwards else 0.0)
+        v = level + noise * np.random.default_rng(k).standard_normal(n)
+        frame = sig.update([Chunk("p01", channel, t, v.astype(np.float32))], [], t0 + 1.0, k, 0.1)
+        t0 += n / 250.0
+        for p in frame.participants:
+            assert all(0.0 <= q <= 1.0 for q in p.quality.values())
