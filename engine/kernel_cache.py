@@ -3,10 +3,10 @@
 Why: with `cache=True`, Numba checks only the time stamp and size of the file a kernel is
 written in, not of the files it inlines from. `particles.advance` inlines the vector code of
 `simd.py` and the sampling helpers of `fluid_kernels.py`: after an edit there, a warm cache
-keeps running the old machine code, silently. So each runner (`prepare()`, before its first
-kernel call; never `import engine`) hashes the sources of its kernel packages and, when the
-hash differs from the one stored next to their cache files, drops those files: the next call
-compiles afresh, once.
+keeps running the old machine code, silently. So `prepare()` (each runner before its first
+kernel call, and the first solver built; never `import engine`) hashes the sources of the
+kernel packages and, when the hash differs from the one stored next to their cache files,
+drops those files: the next call compiles afresh, once.
 """
 
 from __future__ import annotations
@@ -71,6 +71,8 @@ _prepared = False
 def prepare() -> None:
     """What a runner (render, show, perform, a farm or network node) does once before its
     first kernel runs: passive OpenMP waiting, and a cache that matches the kernel sources.
+    The solvers' constructors call it too, so a script that builds layers by hand (a
+    benchmark, a notebook) gets the same; later calls return at once.
 
     Numba's OpenMP workers spin for a while after each parallel kernel. On a small CPU-only
     machine they share the cores with llvmpipe's rasteriser threads, which then wait: passive

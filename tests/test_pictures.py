@@ -1,4 +1,4 @@
-"""Every shipped scene and every guide example is a picture test (pygfx's pattern).
+"""Every shipped scene, every guide example and the README's is a picture test (pygfx's pattern).
 
 Each renders 40 frames at 96×54 (10 fps, seed 3) from its synthetic source; frames 13, 26
 and 39 side by side are compared with `tests/reference/<kind>_<name>.png` within a tolerance.
@@ -41,7 +41,13 @@ def guide_examples() -> dict[str, str]:
             re.findall(r"```python\n# example: (\w+\.py)\n(.*?)```", text, re.DOTALL)}
 
 
-PICTURES = [("scene", name) for name in list_scenes()] + [("guide", n) for n in sorted(guide_examples())]
+def readme_example() -> str:
+    """The README's example scene (its first Python block)."""
+    return re.search(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+
+
+PICTURES = ([("scene", name) for name in list_scenes()] + [("guide", n) for n in sorted(guide_examples())]
+            + [("readme", "quiet")])
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +84,9 @@ def compare(image: np.ndarray, path: Path, out: Path) -> None:
 @pytest.mark.parametrize(("kind", "name"), PICTURES, ids=[f"{k}:{n}" for k, n in PICTURES])
 def test_picture(kind, name, tmp_path, software_gl):
     ref = name
-    if kind == "guide":
+    if kind != "scene":
         ref = str(tmp_path / f"{name}.py")
-        Path(ref).write_text(guide_examples()[name])
+        Path(ref).write_text(guide_examples()[name] if kind == "guide" else readme_example())
     frames = render_array(ref, FRAMES, SIZE, FPS, source=SOURCES.get(name, "synthetic"), seed=SEED)
     assert_alive(frames)
     image = np.concatenate([frames[i, :, :, :3] for i in PICKED], axis=1)
@@ -97,7 +103,7 @@ def test_picture(kind, name, tmp_path, software_gl):
 
 def test_every_reference_picture_belongs_to_a_scene_or_guide_example():
     made = {f"{kind}_{name}.png" for kind, name in PICTURES}
-    kept = {p.name for p in REFERENCE.glob("scene_*.png")} | {p.name for p in REFERENCE.glob("guide_*.png")}
+    kept = {p.name for kind in ("scene", "guide", "readme") for p in REFERENCE.glob(f"{kind}_*.png")}
     assert kept == made  # none missing, none left over from a renamed or removed example
     assert {"embers", "heartbeat_garden", "tide_pool", "static_bloom"} <= set(guide_examples())
 

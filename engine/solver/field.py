@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
+from engine import kernel_cache
 from engine.solver import fluid_kernels as fk
 from engine.solver.fluid_kernels import sample_field  # noqa: F401 - re-exported for kernels
 
@@ -27,6 +28,7 @@ class FlowField:
     def __init__(self, resolution: int = 64, extent: float = 8.0, seed: int = 0, scale: float = 2.0,
                  strength: float = 1.0, noise: float = 1.0, decay: float = 1.0,
                  drift=(0.05, 0.11, 0.07), fluid: bool = True) -> None:
+        kernel_cache.prepare()  # once per process, before any kernel: OpenMP policy, cache
         if resolution < 4 or resolution & (resolution - 1):
             raise ValueError("field resolution must be a power of two >= 4")
         r = self.resolution = resolution

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from engine import kernel_cache
 from engine.solver.fastmath import FAST, HALF, ONE, ZERO, uniform
 from engine.solver.field import FlowField
 from engine.solver.fluid_kernels import cell_of, corners, trilinear
@@ -36,6 +37,7 @@ class ParticleSolver:
     """`count` particles; `owner` says which bundle (participant) each one came from."""
 
     def __init__(self, count: int, seed: int = 0, sort_blocks: int = 8) -> None:
+        kernel_cache.prepare()  # once per process, before any kernel: OpenMP policy, cache
         self.count = count
         self.seed = seed
         self.x, self.y, self.z = (np.zeros(count, F32) for _ in range(3))

@@ -22,6 +22,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from engine import kernel_cache
 from engine.solver.fastmath import FAST, HALF, ONE, PI, TWO_PI, ZERO, fcos, fma, fsin
 from engine.solver.field import FlowField
 from engine.solver.fluid_kernels import sample_field
@@ -40,6 +41,7 @@ class StrandSolver:
     def __init__(self, bundles: int, strands_per_bundle: int, points: int, *, height: float = 4.0,
                  ring_radius: float = 1.8, braid_radius: float = 0.8, seed: int = 0,
                  origin=(0.0, 0.0, 0.0), axis=(0.0, 1.0, 0.0)) -> None:
+        kernel_cache.prepare()  # once per process, before any kernel: OpenMP policy, cache
         if bundles < 1 or strands_per_bundle < 1 or points < 2:
             raise ValueError("need at least one bundle, one strand and two points")
         self.bundles, self.strands_per_bundle, self.points = bundles, strands_per_bundle, points
