@@ -255,6 +255,11 @@ def run_receiver(config: dict, out: Output) -> None:
             select.select([], [out.fd] if out.backlog else [], [], 0.05)
         out.pump()
         batch.flush()
-    batch.flush(force=True)  # stopping: everything received goes out
+    deadline = time.monotonic() + 1.0  # stopping: what the socket already holds is data too
+    while state["link"] and time.monotonic() < deadline:
+        before = state["arrival"]
+        if _pump(client, 0.0) != mqtt.MQTT_ERR_SUCCESS or state["arrival"] == before:
+            break
+    batch.flush(force=True)  # everything received goes out
     with contextlib.suppress(Exception):
         client.disconnect()
