@@ -75,3 +75,20 @@ def test_a_valid_sample_is_delivered_once_whatever_arrives_around_it(samples):
            for t, v in zip(c.t, c.v, strict=True)]
     plausible = {(t, float(np.float32(v))) for t, v in samples if abs(t) <= 10.0}
     assert set(out) == plausible and len(out) == len(plausible)  # each distinct (t, v) exactly once
+
+
+def test_coarse_time_chunks_flow_through_the_signals():
+    import math
+
+    from engine.signals import Signals
+
+    it, sig = Intake(Rejects("coarse")), Signals()
+    for k in range(60):  # a sender whose clock ticks every 0.1 s, ten samples per tick
+        chunks = []
+        for ch in ("ecg", "respiration", "eda", "heart_rate"):
+            v = np.linspace(0.2, 1.0, 10) + (60.0 if ch == "heart_rate" else 0.0)
+            chunks += it.add("p01", ch, [k * 0.1] * 10, v)
+        frame = sig.update(chunks, [], k * 0.1 + 0.1, k, 0.1)
+    assert it.rejects.counts["coarse_time"] == 60 * 4 * 9
+    p = frame.participants[0]
+    assert all(math.isfinite(x) for x in (p.heart_rate, p.breath_phase, p.eda_tonic))

@@ -66,8 +66,10 @@ def test_lsl_inlets_open_no_listening_tcp_socket_off_loopback():
     from engine.sources.lsl import MACHINE_CONFIG, LslSource
 
     code = ("import pylsl, time; o = pylsl.StreamOutlet(pylsl.StreamInfo('p01/eda', 'eda', 1, 10, "
-            "pylsl.cf_float32, 'hostile-sockets'))\nfor _ in range(200): o.push_sample([1.0]); time.sleep(0.02)")
-    outlet = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "LSLAPICFG": str(MACHINE_CONFIG)})
+            "pylsl.cf_float32, 'hostile-sockets'))\n"
+            "for _ in range(200): o.push_sample([1.0]); time.sleep(0.02)")
+    env = {**os.environ, "LSLAPICFG": str(MACHINE_CONFIG)}
+    outlet = subprocess.Popen([sys.executable, "-c", code], env=env)
     try:
         src = LslSource(timeout=2.0)
         src.start()

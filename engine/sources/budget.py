@@ -1,6 +1,7 @@
 """Fair shares of a receiver's time: per sender (OSC) or topic (MQTT), a token bucket of
-seconds refilled at `share` seconds per second, so a sender whose packets are costly to decode
-(huge bundles, 200k-element arrays) is cut off at its share instead of starving everyone else.
+CPU seconds refilled at `share` seconds per wall-clock second, so a sender whose packets are
+costly to decode (huge bundles, 200k-element arrays) is cut off at its share instead of
+starving everyone else.
 
 The share binds only under contention: a sender alone (no other seen in the last
 `CONTENTION` seconds) may use the whole receiver. Dropped input is counted `overload` by the

@@ -155,30 +155,39 @@ def run_receiver(config: dict, out: Output) -> None:
                        "rcvbuf": sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)})
     buf = bytearray(MAX_PACKET + 1)
     view = memoryview(buf)
-    last_arrival = 0.0
+    state = {"arrival": 0.0}
     clock = time.perf_counter
+
+    def drain(seconds: float) -> bool:
+        """Receive and decode for at most `seconds`; True if the socket ran dry."""
+        start = clock()
+        while clock() - start < seconds:
+            try:
+                n, sender = sock.recvfrom_into(buf)
+            except BlockingIOError:
+                return True
+            # per datagram, strictly increasing: unbundled samples never share a time
+            state["arrival"] = arrival = max(time.time(), state["arrival"] + 1e-6)
+            if not senders.allowed(sender, clock()):
+                rejects.add("overload")
+                continue
+            cpu = time.thread_time()  # CPU, not wall time: being descheduled costs no budget
+            batch.add(decoder.packet(bytes(view[:n]), arrival))
+            senders.spent(sender, time.thread_time() - cpu)
+        return False
+
     while not Stopping.requested:
         wait_out = [out.fd] if out.backlog else []
         readable, writable, _ = select.select([sock], wait_out, [], batch.due() or 0.005)
         if readable:
-            start = clock()
-            while clock() - start < DRAIN_SECONDS:
-                try:
-                    n, sender = sock.recvfrom_into(buf)
-                except BlockingIOError:
-                    break
-                # per datagram, strictly increasing: unbundled samples never share a time
-                last_arrival = arrival = max(time.time(), last_arrival + 1e-6)
-                t0 = clock()
-                if not senders.allowed(sender, t0):
-                    rejects.add("overload")
-                    continue
-                batch.add(decoder.packet(bytes(view[:n]), arrival))
-                senders.spent(sender, clock() - t0)
+            drain(DRAIN_SECONDS)
         if writable:
             out.pump()
         batch.flush()
         if not math.isfinite(batch.due()):
             break
-    batch.flush(force=True)  # stopping: everything received goes out
+    deadline = clock() + 1.0  # stopping: what the socket already holds is data too
+    while clock() < deadline and not drain(DRAIN_SECONDS):
+        batch.flush(force=True)
+    batch.flush(force=True)  # everything received goes out
     sock.close()
