@@ -123,7 +123,10 @@ class _Detector:
         self.quality = quality
         if self.rate.update(t):
             old = self.peaks
-            self.build(self.rate.fs)
+            if self.rate.fs >= 20.0:  # slower sampling cannot show a QRS or an upstroke
+                self.build(self.rate.fs)
+            else:  # and its filters cannot be designed (PPG's band reaches 8 Hz)
+                self.peaks = None
             if old is not None and self.peaks is not None:
                 self.peaks.last_beat, self.peaks.rr = old.last_beat, old.rr
                 self.peaks.last_ok, self.peaks.rr_log = old.last_ok, old.rr_log

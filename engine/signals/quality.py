@@ -41,6 +41,7 @@ class QualityTracker:
         self.params = np.array(PARAMS[channel], np.float64)
         self.s = np.zeros(NSTATE)
         self.s[11] = self.s[16] = math.nan
+        self.s[13] = 0.5  # not known yet: a newcomer is neither trusted nor doubted
         self.spans: deque[tuple[float, float, int]] = deque()
         self.kinds: dict[str, int] = {}  # artifact spans seen, by kind
         self._spans = np.zeros((16, 3))
