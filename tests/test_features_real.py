@@ -151,3 +151,28 @@ def test_eda_tonic_and_phasic_on_real_skin_conductance():
     assert np.mean(tonic <= level + 0.05) > 0.99  # the tonic level rides below the signal
     assert np.median(np.abs(tonic - level)) < 0.05  # ... and close to it: responses are small here
     assert 3 <= scr <= 30  # a handful of responses per minute, not every wiggle
+
+
+@pytest.mark.parametrize("channel, rate", [("ppg", 62), ("ppg", 95), ("respiration", 12),
+                                           ("respiration", 18)])
+def test_ppg_and_breathing_rates_match_neurokit2_on_its_simulated_signals(channel, rate):
+    """Generated, not real: neurokit2's PPG and respiration simulators (seeded), so the PPG and
+    breathing detectors are checked in any clone (the real PPG and respiration recordings are
+    GPL and not shipped). The same tolerances as on the real recordings."""
+    if channel == "ppg":
+        fs = 100.0
+        x = nk.ppg_simulate(duration=90, sampling_rate=int(fs), heart_rate=rate, random_state=rate)
+        ours = np.asarray(stream("ppg", x, fs, ("beat",))["beat"])
+        assert abs(nn_rate(ours) - nn_rate(reference_beats("ppg", x, fs))) < 2.0
+        assert abs(nn_rate(ours) - rate) < 2.0
+        return
+    fs = 50.0
+    x = nk.rsp_simulate(duration=120, sampling_rate=int(fs), respiratory_rate=rate, random_state=rate)
+    breaths = np.asarray(stream("respiration", x, fs, ("breath",))["breath"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, info = nk.rsp_process(x, sampling_rate=int(fs))
+    ref = np.asarray(info["RSP_Peaks"]) / fs
+    ours_rate = 60.0 / np.diff(breaths[breaths > WARMUP]).mean()
+    assert abs(ours_rate - 60.0 / np.diff(ref[ref > WARMUP]).mean()) < 1.5
+    assert abs(ours_rate - rate) < 1.5
