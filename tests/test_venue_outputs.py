@@ -239,8 +239,9 @@ def test_calibration_moves_corners_and_saves_them_keeping_comments(display, tmp_
 
 def test_screenshots_per_output_from_the_command_line(display, tmp_path):
     shots = tmp_path / "shots"
+    # the grid pattern: lit from the first frame, whatever the wall clock let the scene do in 3 frames
     res = run_cli("show", "symphony", "--venue", "assets/venues/two_projectors.toml", "--frames", "3",
-                  "--no-vsync", "--screenshot", str(shots), env={"DISPLAY": display})
+                  "--no-vsync", "--pattern", "grid", "--screenshot", str(shots), env={"DISPLAY": display})
     assert res.returncode == 0, res.stderr
     left, right = load_png(shots / "left.png"), load_png(shots / "right.png")
     assert left.shape == (480, 640, 4) and right.shape == (300, 400, 4)
