@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from engine import kernel_cache
 from engine.clock import FixedClock, RealtimeClock
 from engine.data import Frame, Group
-from engine.scene import Scene, apply_bindings, describe_exception, follow_presence, step_scene
+from engine.scene import (
+    Scene,
+    SceneError,
+    apply_bindings,
+    describe_exception,
+    follow_presence,
+    step_scene,
+)
 from engine.signals import Signals
 from engine.sources import Source
 
@@ -56,7 +63,13 @@ class Show:
 
     def _guard(self, stage: str, index: int, fn, *args):
         if not self.live:
-            return fn(*args)
+            if stage != "scene.update":
+                return fn(*args)
+            try:  # offline: stop, saying where in the artist's file, as setup() errors do
+                return fn(*args)
+            except Exception as exc:
+                raise SceneError(f"{type(self.scene).__name__}.update failed at frame {index}: "
+                                 f"{describe_exception(exc)}") from exc
         try:
             return fn(*args)
         except Exception as exc:  # noqa: BLE001 - a live show must keep drawing

@@ -35,6 +35,27 @@ def test_user_errors_are_one_line(args, message, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def test_an_error_in_update_is_one_line_naming_the_scene_file(tmp_path):
+    scene = tmp_path / "fragile.py"
+    scene.write_text(
+        "from engine import Scene, StrandLayer\n\n\n"
+        "class Fragile(Scene):\n"
+        "    def setup(self) -> None:\n"
+        "        self.strands = self.add(StrandLayer(bundles=2, strands_per_bundle=2, points=8))\n\n"
+        "    def update(self, frame) -> None:\n"
+        "        if frame.index == 3:\n"
+        "            raise ValueError('the artist slipped')\n")
+    out = tmp_path / "out" / "f.mp4"
+    out.parent.mkdir()
+    res = run_cli("render", str(scene), "-o", str(out), "--seconds", "1", "--size", "160x90")
+    assert res.returncode == 2
+    last = res.stderr.strip().splitlines()[-1]
+    assert last == ("symphony: error: Fragile.update failed at frame 3: ValueError: the artist slipped "
+                    "(fragile.py:10)"), res.stderr
+    assert "Traceback" not in res.stderr
+    assert not list(out.parent.iterdir()), "no video, not even a partial one"
+
+
 def test_usage_errors_point_at_help():
     res = run_cli("render", "symphony", "--fps", "fast")
     assert res.stderr.startswith("symphony render: error: argument --fps")
