@@ -7,6 +7,7 @@ scene ever sees. Participants are pseudonyms: ids are validated, never names.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from dataclasses import dataclass, field
@@ -116,14 +117,46 @@ class Participant:
         return float(np.clip((self.get(channel, c.low) - c.low) / (c.high - c.low), 0.0, 1.0))
 
 
+class ChannelValues(dict):
+    """A value per channel name that reads a default until the channel first arrives, so a
+    scene's `frame.group.mean["saliva_ph"]` works from frame 0: the middle of a registered
+    channel's plausible range for means, 0 for spreads. A name that is no channel at all is
+    still a KeyError, naming the closest channel (a typo should not read as data)."""
+
+    def __init__(self, values=(), *, midpoint: bool) -> None:
+        super().__init__(values)
+        self.midpoint = midpoint
+
+    def __missing__(self, name: str) -> float:
+        channel = CHANNELS.get(name)
+        if channel is None:
+            close = difflib.get_close_matches(str(name), list(CHANNELS), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise KeyError(f"no channel '{name}'{hint}")
+        return 0.5 * (channel.low + channel.high) if self.midpoint else 0.0
+
+    def __reduce__(self):  # pickles (show checkpoints) with its default rule
+        return (_channel_values, (dict(self), self.midpoint))
+
+
+def _channel_values(values: dict, midpoint: bool) -> ChannelValues:
+    return ChannelValues(values, midpoint=midpoint)
+
+
 @dataclass
 class Group:
     count: int = 0
     synchrony: float = 0.0  # Kuramoto order parameter of breathing phases, 0..1
     mean_phase: float = 0.0
-    mean: dict[str, float] = field(default_factory=dict)
-    spread: dict[str, float] = field(default_factory=dict)
+    mean: dict[str, float] = field(default_factory=lambda: ChannelValues(midpoint=True))
+    spread: dict[str, float] = field(default_factory=lambda: ChannelValues(midpoint=False))
     present: int = 0  # participants not stale
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.mean, ChannelValues):
+            self.mean = ChannelValues(self.mean, midpoint=True)
+        if not isinstance(self.spread, ChannelValues):
+            self.spread = ChannelValues(self.spread, midpoint=False)
 
 
 @dataclass

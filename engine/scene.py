@@ -7,7 +7,9 @@ outputs) is the runtime's job.
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
+import logging
 import sys
 import traceback
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import ClassVar, TypeVar
 
 from engine import kernel_cache
 from engine.camera import Camera
-from engine.data import Frame
+from engine.data import CHANNELS, Frame
 from engine.layers import Layer, follow_participants
 from engine.params import (
     CURVES,
@@ -33,6 +35,8 @@ from engine.solver import FlowField
 
 L = TypeVar("L", bound=Layer)
 
+
+_UNKNOWN_CHANNELS: set[str] = set()  # bound channel names already warned about
 
 class SceneError(RuntimeError):
     """A scene that cannot be found or loaded; the message is shown as is."""
@@ -78,6 +82,12 @@ class Scene:
             raise ParamError(f"{type(self).__name__} has no parameter '{param}'")
         if curve not in CURVES:
             raise ParamError(f"unknown curve '{curve}' (curves: {', '.join(CURVES)})")
+        if channel not in CHANNELS and channel not in _UNKNOWN_CHANNELS:  # a typo binds to nothing
+            _UNKNOWN_CHANNELS.add(channel)
+            close = difflib.get_close_matches(channel, list(CHANNELS), n=1)
+            logging.getLogger("symphony").warning(
+                "%s.bind('%s', '%s'): no such channel%s; the binding stays idle until one arrives",
+                type(self).__name__, param, channel, f" (did you mean '{close[0]}'?)" if close else "")
         binding = Binding(param, channel, tuple(input), tuple(output or (spec.low, spec.high)),
                           curve, participant)
         self._bindings = [b for b in self._bindings if b.param != param] + [binding]

@@ -88,3 +88,34 @@ def test_a_scene_class_written_in_code_is_checked_too():
     with pytest.raises(SceneError, match="`_params`"):
         type("Sneaky", (Scene,), {"_params": {}})
     assert not hasattr(Scene, "step") and not hasattr(Scene, "apply_bindings")
+
+
+def test_group_means_read_a_documented_default_until_a_channel_arrives():
+    import pickle
+
+    from engine.data import Group
+
+    g = Group()
+    assert g.mean["saliva_ph"] == pytest.approx(6.5) and g.spread["saliva_ph"] == 0.0
+    g.mean["saliva_ph"] = 5.2
+    assert g.mean["saliva_ph"] == 5.2 and g.mean.get("heart_rate") is None  # .get: only what arrived
+    with pytest.raises(KeyError, match="did you mean 'saliva_ph'"):
+        g.mean["saliva_pH"]
+    again = pickle.loads(pickle.dumps(g))  # show checkpoints pickle frames' groups
+    assert again.mean["saliva_ph"] == 5.2 and again.mean["biofilm"] == pytest.approx(0.5)
+    assert Group(mean={"eda": 3.0}).mean["oral_temp"] == pytest.approx(36.0)
+
+
+def test_binding_a_misspelt_channel_warns_once_naming_the_closest(caplog):
+    from engine import Param
+
+    class Bound(Scene):
+        glow = Param(0.5)
+
+    scene = Bound(seed=0)
+    with caplog.at_level("WARNING", logger="symphony"):
+        scene.bind("glow", "saliva_pHH", (5.0, 8.0))
+        scene.bind("glow", "saliva_pHH", (5.0, 8.0))
+        scene.bind("glow", "saliva_ph", (5.0, 8.0))
+    warned = [r.getMessage() for r in caplog.records]
+    assert len(warned) == 1 and "did you mean 'saliva_ph'" in warned[0], warned

@@ -146,7 +146,8 @@ class AlcoveState:
         doc, static = entry.doc, entry.group
         g = Group(count=static.count, present=static.present if here.any() or not here.size else 0)
         if here.any():
-            g.mean, g.spread = dict(static.mean), dict(static.spread)
+            g.mean.update(static.mean)
+            g.spread.update(static.spread)
         if doc["synchrony"] is not None:
             g.synchrony = doc["synchrony"]
         elif here.sum() >= 2:
