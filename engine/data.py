@@ -41,6 +41,10 @@ CHANNELS: dict[str, Channel] = {
     )
 }
 
+# values the signals derive from channels (besides heart_rate and breath_rate, which are
+# channels too): scenes and bindings may read them like channels; 0 until they are known
+DERIVED = ("eda_tonic", "eda_phasic")
+
 PARTICIPANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 ALCOVE_ID = PARTICIPANT_ID
@@ -129,8 +133,10 @@ class ChannelValues(dict):
 
     def __missing__(self, name: str) -> float:
         channel = CHANNELS.get(name)
+        if name in DERIVED:
+            return 0.0
         if channel is None:
-            close = difflib.get_close_matches(str(name), list(CHANNELS), n=1)
+            close = difflib.get_close_matches(str(name), [*CHANNELS, *DERIVED], n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise KeyError(f"no channel '{name}'{hint}")
         return 0.5 * (channel.low + channel.high) if self.midpoint else 0.0

@@ -17,7 +17,7 @@ from typing import ClassVar, TypeVar
 
 from engine import kernel_cache
 from engine.camera import Camera
-from engine.data import CHANNELS, Frame
+from engine.data import CHANNELS, DERIVED, Frame
 from engine.layers import Layer, follow_participants
 from engine.params import (
     CURVES,
@@ -82,9 +82,10 @@ class Scene:
             raise ParamError(f"{type(self).__name__} has no parameter '{param}'")
         if curve not in CURVES:
             raise ParamError(f"unknown curve '{curve}' (curves: {', '.join(CURVES)})")
-        if channel not in CHANNELS and channel not in _UNKNOWN_CHANNELS:  # a typo binds to nothing
+        known = channel in CHANNELS or channel in DERIVED
+        if not known and channel not in _UNKNOWN_CHANNELS:  # a typo binds to nothing
             _UNKNOWN_CHANNELS.add(channel)
-            close = difflib.get_close_matches(channel, list(CHANNELS), n=1)
+            close = difflib.get_close_matches(channel, [*CHANNELS, *DERIVED], n=1)
             logging.getLogger("symphony").warning(
                 "%s.bind('%s', '%s'): no such channel%s; the binding stays idle until one arrives",
                 type(self).__name__, param, channel, f" (did you mean '{close[0]}'?)" if close else "")

@@ -104,6 +104,7 @@ def test_group_means_read_a_documented_default_until_a_channel_arrives():
     again = pickle.loads(pickle.dumps(g))  # show checkpoints pickle frames' groups
     assert again.mean["saliva_ph"] == 5.2 and again.mean["biofilm"] == pytest.approx(0.5)
     assert Group(mean={"eda": 3.0}).mean["oral_temp"] == pytest.approx(36.0)
+    assert g.mean["eda_phasic"] == 0.0  # derived values read 0 until known
 
 
 def test_binding_a_misspelt_channel_warns_once_naming_the_closest(caplog):
@@ -117,5 +118,6 @@ def test_binding_a_misspelt_channel_warns_once_naming_the_closest(caplog):
         scene.bind("glow", "saliva_pHH", (5.0, 8.0))
         scene.bind("glow", "saliva_pHH", (5.0, 8.0))
         scene.bind("glow", "saliva_ph", (5.0, 8.0))
+        scene.bind("glow", "eda_phasic", (0.0, 1.0))  # derived by the signals: a real name
     warned = [r.getMessage() for r in caplog.records]
     assert len(warned) == 1 and "did you mean 'saliva_ph'" in warned[0], warned
