@@ -24,6 +24,19 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subpro
                           env={**os.environ, **(env or {})})
 
 
+def start_broker(**kw):
+    """A private Mosquitto broker on loopback (engine.sources.mosquitto.Broker). CI installs
+    mosquitto, so there a missing broker is a failure; elsewhere the test skips, saying why."""
+    from engine.sources.mosquitto import Broker, BrokerError
+
+    try:
+        return Broker(**kw)
+    except BrokerError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+
+
 def _free_display() -> int:
     for n in range(90, 200):
         if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():

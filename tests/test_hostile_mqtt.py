@@ -12,26 +12,16 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from engine.sources import SourceFatal, open_source
-from engine.sources.mosquitto import Broker, BrokerError, make_certificates
+from engine.sources.mosquitto import make_certificates
 from engine.sources.mqtt import MqttError, parse_message
+from tests.conftest import start_broker
 
 USERS = {"alcove-hub": "s3cret-Pass"}
 
 
-def _broker(**kw) -> Broker:
-    try:
-        return Broker(**kw)
-    except BrokerError as exc:
-        import os
-
-        if os.environ.get("CI"):
-            pytest.fail(str(exc))
-        pytest.skip(str(exc))
-
-
 @pytest.fixture(scope="module")
 def broker():
-    b = _broker(users=USERS)
+    b = start_broker(users=USERS)
     yield b
     b.stop()
 
@@ -138,7 +128,7 @@ def test_the_password_never_reaches_a_command_line(broker):
 
 
 def test_a_plaintext_client_on_a_tls_port_is_one_final_error():
-    b = _broker(users=USERS, tls=True)
+    b = start_broker(users=USERS, tls=True)
     try:
         src = open_source(url(b.port))  # no ?tls=1
         messages = []

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine.sources import open_source
-from engine.sources.mosquitto import Broker, BrokerError
+from tests.conftest import start_broker
 
 LOOPBACK = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1, ::1 as /proc/net spells them
 
@@ -45,10 +45,7 @@ def test_the_osc_receiver_binds_loopback_only():
 
 
 def test_the_mqtt_receiver_listens_nowhere():
-    try:
-        broker = Broker()
-    except BrokerError as exc:
-        pytest.skip(str(exc))
+    broker = start_broker()
     try:
         src = open_source(f"mqtt://127.0.0.1:{broker.port}/owl/#")
         with src:

@@ -12,26 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.sources import SourceFatal, open_source
-from engine.sources.mosquitto import Broker, BrokerError
 from engine.sources.mqtt import MqttError, parse_message
+from tests.conftest import start_broker
 
 USERS = {"alcove-hub": "s3cret-Pass"}
 
 
-def _broker(**kw) -> Broker:
-    try:
-        return Broker(**kw)
-    except BrokerError as exc:  # CI installs mosquitto: there a missing broker is a failure
-        import os
-
-        if os.environ.get("CI"):
-            pytest.fail(str(exc))
-        pytest.skip(str(exc))
-
-
 @pytest.fixture(scope="module")
 def broker():
-    b = _broker(users=USERS)
+    b = start_broker(users=USERS)
     yield b
     b.stop()
 
@@ -108,7 +97,7 @@ def test_wrong_password_is_refused_and_never_logged(broker, caplog):
 
 
 def test_tls_with_a_private_ca():
-    b = _broker(users=USERS, tls=True)
+    b = start_broker(users=USERS, tls=True)
     try:
         src = open_source(f"mqtt://alcove-hub:s3cret-Pass@127.0.0.1:{b.port}/owl/+/p09/#?tls=1&ca={b.ca}")
         with src:
@@ -125,7 +114,7 @@ def test_tls_with_a_private_ca():
 
 
 def test_reconnects_with_backoff_after_the_broker_restarts():
-    b = _broker()
+    b = start_broker()
     port = b.port
     src = open_source(f"mqtt://127.0.0.1:{port}/owl/#")
     with src:
@@ -136,7 +125,7 @@ def test_reconnects_with_backoff_after_the_broker_restarts():
             src.poll(0.0)
             time.sleep(0.05)
         assert not src.connected
-        b = _broker(port=port)
+        b = start_broker(port=port)
         wait_connected(src, timeout=40.0)
         pub = publisher(port, user=None, password=None)
         pub.publish("owl/a1/p01/heart_rate", json.dumps({"v": 71}), qos=1)
