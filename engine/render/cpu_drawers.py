@@ -56,6 +56,7 @@ class SplatDrawer:
         self.buffers: list = []
         self.splatter = Splatter()
         self._rgb = np.zeros((MAX_BUNDLES, 3), np.float32)
+        self._gain = np.zeros(MAX_BUNDLES, np.float32)
 
     def upload(self) -> None:
         s = self.layer.strands
@@ -68,6 +69,8 @@ class SplatDrawer:
         # the same light per particle as a GL point of this size: (1 - r²)² over its disc
         wanted = layer.size * pixel_scale(size)
         energy = math.pi * wanted * wanted / 12.0 * layer.intensity
-        np.multiply(self.palette.rgba[:, :3], self.palette.alpha[:, None], out=self._rgb)
+        # each bundle's colour × its glow × its presence, as the point sprites' shader takes it
+        np.multiply(self.palette.rgba[:, 3], self.palette.alpha, out=self._gain)
+        np.multiply(self.palette.rgba[:, :3], self._gain[:, None], out=self._rgb)
         self.splatter.splat(image, view @ proj, p.x, p.y, p.z, p.fade, p.tint, p.owner, self._rgb,
                             energy, clear, layer.smooth_splat)

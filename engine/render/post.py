@@ -136,6 +136,7 @@ class Composite:
                             ("u_black_level", min(max(post.black_level, 0.0), 0.5)),
                             ("u_flip_y", int(flip_y)), ("u_scanlines", post.scanlines),
                             ("u_scanline_density", post.scanline_density),
+                            ("u_rows", float(target.viewport[3])),
                             ("u_chromatic", post.chromatic / 1000.0), ("u_flicker", post.flicker),
                             ("u_glitch", post.glitch), ("u_time", post.time)):
             p.set(name, value)
