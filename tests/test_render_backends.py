@@ -166,3 +166,25 @@ def blur(img: np.ndarray, r: int = 2) -> np.ndarray:
     k = 2 * r + 1
     f = np.pad(img, ((r, r), (r, r), (0, 0)), mode="edge")
     return sum(f[dy:dy + img.shape[0], dx:dx + img.shape[1]] for dy in range(k) for dx in range(k)) / k**2
+
+
+def test_rim_light_reaches_every_strand_path(ctx, scene):
+    """Ribbons draw the rim on their edges; threads (CPU or GL lines) carry its light along
+    the line: turning the rim up brightens every path alike."""
+    scene.sparks.visible = False
+    width = scene.strands.width
+    scene.strands.width = 12.0  # ribbons a few pixels wide, so their edges exist
+    renderer = Renderer(ctx, (640, 360), backend="software")
+    gain = {}
+    try:
+        for path in ("ribbons", "lines", "cpu"):
+            scene.strands.path = path
+            scene.strands.rim = 0.0
+            plain = hdr_light(renderer, scene)
+            scene.strands.rim = 1.0
+            gain[path] = hdr_light(renderer, scene) / plain
+    finally:
+        scene.strands.rim, scene.strands.width = 0.0, width
+    assert gain["ribbons"] > 1.2, gain
+    for path in ("lines", "cpu"):
+        assert gain[path] == pytest.approx(gain["ribbons"], rel=0.05), gain

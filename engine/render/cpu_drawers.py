@@ -15,9 +15,13 @@ from engine.render.cpu_lines import StrandRasterizer
 from engine.render.drawers import MAX_BUNDLES, Palette, pixel_scale
 from engine.render.splat import Splatter
 
+# light per pixel of ribbon width (shaders/chunks/strand_light.glsl): core and halo, and rim
+CORE_LIGHT, RIM_LIGHT = 0.515, 0.1635
+
 
 class CpuLineDrawer:
-    """Anti-aliased threads drawn by the CPU: the software backend's strands."""
+    """Anti-aliased threads drawn by the CPU: the software backend's strands. They carry a
+    ribbon's light, its rim's included (in the thread: at thread scale edges do not show)."""
 
     on_cpu = True
     path = "cpu"
@@ -38,8 +42,9 @@ class CpuLineDrawer:
               clear: bool) -> None:
         """Add the strands' light into the CPU canvas."""
         layer = self.layer
+        rim = (CORE_LIGHT + RIM_LIGHT * layer.rim) / CORE_LIGHT  # the rasterizer carries CORE_LIGHT
         self.rasterizer.paint(image, view, proj, layer._solver, self.palette.rgba, self.palette.alpha,
-                              layer.width, pixel_scale(size), layer.intensity, layer.depth_fade,
+                              layer.width, pixel_scale(size), layer.intensity * rim, layer.depth_fade,
                               clear)
 
 
