@@ -62,6 +62,13 @@ def positive_float(text: str) -> float:
     return value
 
 
+def render_scale(text: str) -> float:
+    value = positive_float(text)
+    if not 0.1 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected 0.1 to 1, got '{text}'")
+    return value
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -87,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
         p.add_argument("--layout", default="flat", metavar="SPEC",
                        help="output layout: flat, pyramid, quilt:8x6, lenticular:CAL.json, sbs, anaglyph")
+        p.add_argument("--render-scale", type=render_scale, default=1.0, metavar="F",
+                       help="draw at F (0.1..1) of the size and upscale: sharpness for frame rate")
         p.add_argument("--publish", metavar="URL",
                        help="publish this Alcove's features to the network (DIR/<alcove>/publish.url; @FILE)")
 
@@ -223,7 +232,8 @@ def cmd_render(args: argparse.Namespace) -> int:
                          args.seed, progress=not args.no_progress, layout=args.layout,
                          codec=args.codec, crf=args.crf, preset=args.preset, gop=args.gop,
                          workers=args.workers, scheduler=args.scheduler, start=args.start,
-                         timing=args.timing, publish=args.publish, wait=args.wait)
+                         timing=args.timing, publish=args.publish, wait=args.wait,
+                         render_scale=args.render_scale)
     compiled = f"{stats.compiled:.1f} s compiling kernels, first run only; " if stats.compiled else ""
     print(f"wrote {out} ({stats.frames} frames, {args.size[0]}x{args.size[1]}) in {stats.seconds:.1f} s "
           f"wall ({compiled}first frame after {stats.warmup:.1f} s), then {stats.steady_fps:.1f} fps",
@@ -252,7 +262,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     drawn = run_show(args.scene, source, args.size, args.monitor, args.fullscreen, seed,
                      args.frames, args.seconds, args.screenshot, vsync=not args.no_vsync,
                      record=args.record, layout=args.layout, venue=args.venue, pattern=args.pattern,
-                     publish=args.publish)
+                     publish=args.publish, render_scale=args.render_scale)
     logging.getLogger("symphony").info("drew %d frames", drawn)
     return 0
 

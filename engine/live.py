@@ -38,15 +38,18 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
              on_frame: Callable[[LiveState], bool | None] | None = None,
              venue: str | Path | Venue | None = None, pattern: str | None = None,
              publish: str | None = None, on_start: Callable[[Show], None] | None = None,
-             hud: bool = True) -> int:
+             hud: bool = True, render_scale: float = 1.0) -> int:
     """Run until Esc, the window closes, or the frame/seconds limit; returns frames drawn.
 
     `on_frame(state)` runs after each frame is drawn (before it is shown): scripts and tests
     use it to look at the output or steer the show; returning True ends the show.
     With `venue` (a venue file) the show drives that venue's outputs and `screenshot` is a
     folder (engine.venue.show); a calibration `pattern` runs a one-output venue without one.
-    `hud=False` starts with the overlay hidden (H shows it).
+    `hud=False` starts with the overlay hidden (H shows it). `render_scale` (0.1..1) draws the
+    scene at that fraction of the window's size and upscales it (not with a venue).
     """
+    if render_scale != 1.0 and (venue is not None or pattern is not None):
+        raise ValueError("a render scale below 1 is for a plain window, not a venue or pattern")
     if venue is not None or pattern is not None:
         from engine.venue.show import run_venue_show
 
@@ -66,7 +69,7 @@ def run_show(scene_ref: str, source: str | None = "synthetic", size: tuple[int, 
     show: Show | None = None
     publisher = None
     try:
-        renderer = Renderer(window.ctx, window.framebuffer_size, layout=layout)
+        renderer = Renderer(window.ctx, window.framebuffer_size, layout=layout, render_scale=render_scale)
         overlay = Hud(window.ctx, renderer.shaders)
         overlay.visible = hud
         window.on_key("h", lambda: setattr(overlay, "visible", not overlay.visible))

@@ -81,7 +81,7 @@ def await_data(source: Source, spec: str, wait: float, opened: float | None = No
 def _frames(scene_ref: str, count: int, size: tuple[int, int], fps: float, source: str,
             seed: int, next_buffer: Callable[[], np.ndarray], layout: str | Layout | None = None,
             publish: str | None = None, warm: Callable[[bool], object] | None = None,
-            wait: float | None = None) -> Iterator[np.ndarray]:
+            wait: float | None = None, render_scale: float = 1.0) -> Iterator[np.ndarray]:
     """Render `count` frames, each read back (top row first) into a buffer from next_buffer.
     `warm(software)` runs once the source is open (kernels compile while it connects); a live
     source then has until `wait` seconds after opening to deliver its first data."""
@@ -89,7 +89,7 @@ def _frames(scene_ref: str, count: int, size: tuple[int, int], fps: float, sourc
     ctx = headless_context()
     publisher = None
     try:
-        renderer = Renderer(ctx, size, layout=parse_layout(layout))
+        renderer = Renderer(ctx, size, layout=parse_layout(layout), render_scale=render_scale)
         with open_source(source, seed=seed) as src:
             opened = time.monotonic()
             if warm is not None:
@@ -114,13 +114,15 @@ def _frames(scene_ref: str, count: int, size: tuple[int, int], fps: float, sourc
 
 def render_array(scene_ref: str, frames: int, size: tuple[int, int] = (160, 90), fps: float = 30.0,
                  source: str = "synthetic", seed: int = 0, layout: str | Layout | None = None,
-                 ) -> np.ndarray:
+                 render_scale: float = 1.0) -> np.ndarray:
     """All frames as one (frames, h, w, 4) uint8 array: for tests and notebooks. `layout` is
-    an output layout spec (`quilt:8x6`, `pyramid`, ...; see engine.render.layouts)."""
+    an output layout spec (`quilt:8x6`, `pyramid`, ...; see engine.render.layouts);
+    `render_scale` draws at that fraction of the size and upscales (engine.render.Renderer)."""
     layout = parse_layout(layout)
     out = np.empty((frames, size[1], size[0], 4), np.uint8)
     slots = iter(out)
-    for _ in _frames(scene_ref, frames, size, fps, source, seed, lambda: next(slots), layout):
+    for _ in _frames(scene_ref, frames, size, fps, source, seed, lambda: next(slots), layout,
+                     render_scale=render_scale):
         pass
     return out
 
@@ -207,7 +209,8 @@ def render_video(scene_ref: str, out: str | Path, seconds: float | None = 10.0, 
                  codec: str | None = None, crf: int = 18, preset: str = "veryfast",
                  gop: int | None = None, workers: int | None = None,
                  scheduler: str | None = None, start: float = 0.0, timing: str = "fixed",
-                 publish: str | None = None, wait: float | None = 10.0) -> RenderStats:
+                 publish: str | None = None, wait: float | None = 10.0,
+                 render_scale: float = 1.0) -> RenderStats:
     """Render to a video file (format by suffix: .mp4, .mov, .mkv, frames/%05d.png; see
     engine/outputs/formats.py); the output exists under its name only if every frame made it.
 
@@ -216,7 +219,11 @@ def render_video(scene_ref: str, out: str | Path, seconds: float | None = 10.0, 
     processes, `scheduler` on a running one (engine/farm/). `start` (seconds) cuts the
     beginning off: the show is simulated up to it, drawn from it. `seconds=None` renders to the
     end of a recording (a replay source), else 10 s. A live source (osc, mqtt, lsl) that
-    delivers nothing within `wait` seconds fails the render (None: no limit)."""
+    delivers nothing within `wait` seconds fails the render (None: no limit). `render_scale`
+    (0.1..1) draws at that fraction of `size` and upscales: one process, fixed timing only."""
+    one_process = "a render scale below 1 renders in one process with fixed timing: drop "
+    if render_scale != 1.0 and timing != "fixed":
+        raise ValueError(one_process + "--timing show")
     if timing == "show":
         return _render_show(scene_ref, Path(out), source, seed, size, layout, start, seconds, progress,
                             codec=codec, crf=crf, preset=preset, gop=gop)
@@ -234,6 +241,8 @@ def render_video(scene_ref: str, out: str | Path, seconds: float | None = 10.0, 
     if first or workers is not None or scheduler is not None or (gop is not None and fmt.uses_crf):
         if publish:
             raise SourceError("--publish renders in one process from the start: drop --from/--workers/--gop")
+        if render_scale != 1.0:
+            raise ValueError(one_process + "--from/--workers/--scheduler/--gop")
         return _render_segmented(scene_ref, Path(out), first, count, fps, size, source, seed, layout,
                                  codec, crf, preset, gop, workers, scheduler, progress)
     writer = VideoWriter(out, size, fps, codec=codec, crf=crf, preset=preset, gop=gop)
@@ -247,7 +256,7 @@ def render_video(scene_ref: str, out: str | Path, seconds: float | None = 10.0, 
 
     try:
         frames = _frames(scene_ref, count, size, fps, source, seed, writer.buffer, layout, publish,
-                         warm, wait)
+                         warm, wait, render_scale)
         for i, buf in enumerate(frames):
             writer.submit(buf)
             bar.update(i + 1)

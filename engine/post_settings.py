@@ -23,7 +23,9 @@ class PostSettings:
     trails: float = 0.0  # 0..0.99: how much of the last frame's light stays (feedback)
     # the hologram look
     scanlines: float = 0.0  # 0..1 strength of horizontal scanlines
-    scanline_density: float = 360.0  # lines per output height
+    # lines per picture height at any resolution; where the picture has fewer than about 1.5
+    # rows per line they blend into their average dimming (as the picture shrunk would show)
+    scanline_density: float = 360.0
     chromatic: float = 0.0  # chromatic fringe, in 1/1000 of the width at the edges
     flicker: float = 0.0  # 0..1 interference flicker (brightness bands drifting up)
     glitch: float = 0.0  # 0..1 horizontal tearing of blocks of rows; drive it from data glitches

@@ -1,4 +1,5 @@
-// Particles as soft round points, coloured by the bundle they were born from.
+// Particles as soft round points, coloured by the bundle they were born from and as bright as
+// its glow (the same glow that lights its strands).
 #include "chunks/camera.glsl"
 #include "chunks/palette.glsl"
 
@@ -20,7 +21,7 @@ void main() {
     float wanted = u_size * u_pixel_scale;
     float size = max(wanted, 1.0);
     float energy = (wanted * wanted) / (size * size);
-    v_color = pal.rgb * u_intensity * energy * in_fade * (0.7 + 0.6 * in_tint) * u_bundle_alpha[in_owner];
+    v_color = pal.rgb * pal.a * u_intensity * energy * in_fade * (0.7 + 0.6 * in_tint) * u_bundle_alpha[in_owner];
     gl_Position = u_proj * u_view * vec4(in_x, in_y, in_z, 1.0);
     gl_PointSize = size;
     if (in_fade <= 0.0) gl_Position = vec4(2.0, 2.0, 2.0, 1.0);  // outside the clip volume

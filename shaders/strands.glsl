@@ -4,8 +4,6 @@
 #include "chunks/palette.glsl"
 #include "chunks/strand_light.glsl"
 
-uniform float u_rim;                // glow on the ribbon edges, like light grazing a tube
-
 #ifdef VERTEX_SHADER
 in float in_x;
 in float in_y;

@@ -1,4 +1,5 @@
-"""ModernGL rendering: shader loading, layer drawers, HDR post and the frame renderer."""
+"""ModernGL rendering: shader loading, two backends (GPU; software GL) with their layer drawers,
+HDR post and the frame renderer."""
 
 from engine.render.post import PostSettings
 from engine.render.renderer import Renderer, headless_context

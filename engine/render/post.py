@@ -127,7 +127,8 @@ class Composite:
                                  repeat_y=False)
 
     def run(self, hdr: moderngl.Texture, bloom: moderngl.Texture, post: PostSettings,
-            target: moderngl.Framebuffer, flip_y: bool) -> None:
+            target: moderngl.Framebuffer, flip_y: bool, exact: bool = True) -> None:
+        """`exact`: the HDR view is the target's size (else it is filtered as it stretches)."""
         effects = (post.scanlines, post.chromatic, post.flicker, post.glitch)
         p = self.hologram if any(e > 0.0 for e in effects) else self.plain
         for name, value in (("u_hdr", 0), ("u_bloom", 1), ("u_bloom_strength", post.bloom_strength),
@@ -135,12 +136,14 @@ class Composite:
                             ("u_black_level", min(max(post.black_level, 0.0), 0.5)),
                             ("u_flip_y", int(flip_y)), ("u_scanlines", post.scanlines),
                             ("u_scanline_density", post.scanline_density),
+                            ("u_rows", float(target.viewport[3])),
                             ("u_chromatic", post.chromatic / 1000.0), ("u_flicker", post.flicker),
                             ("u_glitch", post.glitch), ("u_time", post.time)):
             p.set(name, value)
         # run() calls target.use(), which applies target.viewport: layouts set it per tile
-        if p is self.plain:
+        exact = exact and p is self.plain
+        if exact:
             self.exact.use(0)
         p.run(target, hdr, bloom)
-        if p is self.plain:
+        if exact:
             self.exact.clear(0)

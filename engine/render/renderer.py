@@ -15,7 +15,7 @@ from pathlib import Path
 import moderngl
 import numpy as np
 
-from engine.render.drawers import DRAWERS
+from engine.render.backends import Backend, choose_backend
 from engine.render.post import Bloom, Composite, Trails
 from engine.render.shaders import BoundVao, ShaderCache
 from engine.render.splat import Canvas
@@ -45,12 +45,19 @@ class ViewBuffers:
 
 
 class Renderer:
+    """`backend`: "auto" (software GL or a GPU, by the GL renderer's name), "gpu" or
+    "software"; chosen once. `render_scale` (0.1..1): draw each view at that fraction of its
+    size and upscale it in the final pass, trading sharpness for frame rate."""
+
     def __init__(self, ctx: moderngl.Context, size: tuple[int, int], layout=None,
-                 shader_root: Path | None = None) -> None:
+                 shader_root: Path | None = None, backend: str = "auto",
+                 render_scale: float = 1.0) -> None:
         from engine.render.layouts import FlatLayout
 
         self.ctx = ctx
         self.shaders = ShaderCache(ctx, shader_root)
+        self.backend: Backend = choose_backend(ctx, self.shaders, backend)
+        self.render_scale = render_scale
         self.composite = Composite(self.shaders)
         self.layout = layout or FlatLayout()
         self._drawers: dict[int, object] = {}
@@ -68,9 +75,25 @@ class Renderer:
 
     @property
     def software(self) -> bool:
-        """True on a software rasteriser (llvmpipe, softpipe, swrast): pick CPU-friendly paths."""
-        name = self.renderer_name.lower()
-        return any(s in name for s in ("llvmpipe", "softpipe", "swrast", "lavapipe"))
+        """True when the software-GL backend draws (CPU splat and lines, quarter bloom)."""
+        return self.backend.name == "software"
+
+    @property
+    def render_scale(self) -> float:
+        return self._render_scale
+
+    @render_scale.setter
+    def render_scale(self, value: float) -> None:
+        value = float(value)
+        if not 0.1 <= value <= 1.0:
+            raise ValueError(f"render scale {value:g}: expected 0.1 to 1")
+        self._render_scale = value
+
+    def scaled(self, size: tuple[int, int]) -> tuple[int, int]:
+        """The size a view of `size` is drawn at (before the final pass upscales it)."""
+        if self._render_scale == 1.0:
+            return int(size[0]), int(size[1])
+        return (max(2, round(size[0] * self._render_scale)), max(2, round(size[1] * self._render_scale)))
 
     def resize(self, size: tuple[int, int]) -> None:
         if tuple(size) == self.size:
@@ -83,18 +106,20 @@ class Renderer:
         self.output_fbo = self.ctx.framebuffer([self.output])
 
     def _drawer(self, layer):
+        """The layer's drawer, made again when the layer or its `path` changed."""
         d = self._drawers.get(id(layer))
-        if d is None or d.layer is not layer:
-            d = DRAWERS[type(layer)](self.ctx, self.shaders, layer, software=self.software)
-            self._drawers[id(layer)] = d
+        if d is None or d.layer is not layer or d.path != self.backend.path(layer):
+            if d is not None:
+                for buf in d.buffers:
+                    buf.release()
+            d = self._drawers[id(layer)] = self.backend.drawer(layer)
         return d
 
     def prune(self, scene) -> None:
         """Release the GPU buffers of layers that are no longer in the scene (after a reload)."""
         live = {id(layer) for layer in scene.layers}
         for key in [k for k in self._drawers if k not in live]:
-            drawer = self._drawers.pop(key)
-            for buf in getattr(drawer, "buffers", []):
+            for buf in self._drawers.pop(key).buffers:
                 buf.release()
 
     def reload_shaders(self) -> list[str]:
@@ -106,12 +131,9 @@ class Renderer:
         key = (int(size[0]), int(size[1]), bloom_levels)
         vb = self._views.get(key)
         if vb is None:
-            # float32 on software GL: CPU-splatted particles upload into it directly
-            hdr = self.ctx.texture(key[:2], 4, dtype="f4" if self.software else "f2")
-            hdr.repeat_x = hdr.repeat_y = False
+            hdr = self.backend.hdr_texture(key[:2])
             vb = self._views[key] = ViewBuffers(hdr, self.ctx.framebuffer([hdr]),
-                                                Bloom(self.ctx, self.shaders, key[:2], bloom_levels,
-                                                      quarter=self.software))
+                                                self.backend.bloom(key[:2], bloom_levels))
         return vb
 
     def render_view(self, scene, view: np.ndarray, proj: np.ndarray, target: moderngl.Framebuffer,
@@ -119,9 +141,10 @@ class Renderer:
                     view_index: int = 0) -> None:
         """Draw the scene seen through (view, proj) into `viewport` (x, y, w, h) of `target`:
         layers into HDR, bloom, then tone-mapped into the target. `view_index` tells the views
-        of a multi-view layout apart, so each keeps its own trail history."""
+        of a multi-view layout apart, so each keeps its own trail history. Below render scale
+        1 the view is drawn smaller and the final pass stretches it over the viewport."""
         ctx, post = self.ctx, scene.post
-        size = (viewport[2], viewport[3])
+        size = self.scaled((viewport[2], viewport[3]))
         vb = self.view_buffers(size, post.bloom_levels)
         vb.fbo.use()
         drawers = [self._drawer(layer) for layer in scene.layers if layer.visible]
@@ -163,7 +186,8 @@ class Renderer:
         vb.bloom.run(vb.hdr, post, boxed)
         saved = target.viewport
         target.viewport = viewport
-        self.composite.run(vb.hdr, vb.bloom.result, post, target, flip_y)
+        self.composite.run(vb.hdr, vb.bloom.result, post, target, flip_y,
+                           exact=size == (viewport[2], viewport[3]))
         target.viewport = saved
 
     def _canvas(self, size: tuple[int, int]) -> Canvas:

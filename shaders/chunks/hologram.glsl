@@ -1,6 +1,7 @@
 // The hologram look: glitch tearing, chromatic fringe, scanlines and interference flicker.
 uniform float u_scanlines;
 uniform float u_scanline_density;
+uniform float u_rows;  // the picture's height in output pixels
 uniform float u_chromatic;
 uniform float u_flicker;
 uniform float u_glitch;
@@ -37,7 +38,14 @@ vec3 fringe(sampler2D hdr, sampler2D bloom, float bloom_strength, vec2 uv) {
 float scan_and_flicker(vec2 uv) {
     float k = 1.0;
     if (u_scanlines > 0.0) {
-        k *= 1.0 - u_scanlines * 0.5 * (1.0 + cos(6.2831853 * uv.y * u_scanline_density));
+        // lines per picture height, whatever the resolution: each pixel shows the lines'
+        // average over its height (a box filter: sinc contrast), and where the output has
+        // fewer than about 1.5 rows per line they blend into their mean dimming instead of
+        // aliasing into coarser bands
+        float f = u_scanline_density / u_rows;  // cycles per output row
+        float x = 3.14159265 * max(f, 1e-4);
+        float contrast = sin(x) / x * clamp((0.75 - f) * 4.0, 0.0, 1.0);
+        k *= 1.0 - u_scanlines * 0.5 * (1.0 + contrast * cos(6.2831853 * uv.y * u_scanline_density));
     }
     if (u_flicker > 0.0) {
         float band = 0.5 + 0.5 * sin(uv.y * 40.0 - u_time * 9.0);

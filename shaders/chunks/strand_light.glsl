@@ -7,6 +7,12 @@ uniform int u_strands_per_bundle;
 uniform float u_width;              // ribbon width in 1080p pixels
 uniform float u_intensity;
 uniform float u_depth_fade;         // light lost per unit of distance beyond the view centre
+uniform float u_rim;                // glow on the ribbon edges, like light grazing a tube
+
+// light per pixel of ribbon width, integrated across a ribbon (strands.glsl's profile): the
+// core and halo, and the rim per unit of u_rim. Threads (lines) carry it along one line.
+const float CORE_LIGHT = 0.515;
+const float RIM_LIGHT = 0.1635;
 
 // width_px: the ribbon width wanted here, in pixels of this target
 vec3 strand_light(int bundle, float s, float depth, out float width_px) {
