@@ -169,7 +169,7 @@ def test_block_sort_reorders_particles_by_cell_and_loses_none():
     for k in before:  # the other blocks are untouched
         np.testing.assert_array_equal(now[k][:lo], before[k][:lo])
         np.testing.assert_array_equal(now[k][hi:], before[k][hi:])
-    r = f.resolution // 2
+    r = f.resolution  # the field's own cells, as the advance kernel finds them
 
     def keys(src):
         c = [np.floor(src[a][lo:hi] * r / f.extent + r / 2).astype(int) % r for a in "xyz"]

@@ -37,9 +37,10 @@ class BlockSorter:
         self._u32 = np.zeros(self.size, np.uint32)
 
     def sort_next(self, p, resolution: int, extent: float) -> None:
-        """Sort the next block of particle solver `p` by cell of a grid of half the field's
-        resolution (cells of 2×2×2 field cells: about one cache line of the field each)."""
-        r = max(2, resolution // 2)
+        """Sort the next block of particle solver `p` by the field cell each particle is in
+        (the same rule as the advance kernel's): eight neighbours in a block share a cell,
+        and the advance loads its corners once for all eight."""
+        r = resolution
         if len(self._counts) != r**3:
             self._counts = np.zeros(r**3, np.int32)
         lo = self.next * self.size

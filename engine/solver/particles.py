@@ -85,7 +85,7 @@ class ParticleSolver:
 
 @njit(parallel=True, cache=True, fastmath=FAST)
 def advance(x, y, z, age, life, fade, dt, g, r, inv_cell, speed, lift, dead):
-    """dead[k] = 1 where a particle of block k (particles 8k … 8k+7) reached its lifetime."""
+    """dead[k]: bit j set where particle 8k + j reached its lifetime (or is garbage)."""
     h = HALF * dt * speed * inv_cell  # half a step, in cell fractions
     step = dt * speed
     rise = lift / speed
@@ -99,7 +99,7 @@ def advance(x, y, z, age, life, fade, dt, g, r, inv_cell, speed, lift, dead):
     for i in range(blocks * LANES, len(x)):
         advance_one(x, y, z, age, life, fade, i, dt, g, r, inv_cell, h, step, rise, lift)
         if not is_alive(age, life, age_bits, life_bits, i):
-            dead[blocks] = 1
+            dead[blocks] |= np.uint8(1 << (i - blocks * LANES))
 
 
 @njit(fastmath=FAST)
@@ -137,22 +137,31 @@ def is_alive(age, life, age_bits, life_bits, i) -> bool:
 @njit(parallel=True, cache=True, fastmath=FAST)
 def respawn(x, y, z, age, life, fade, tint, owner, spawns, seed, jitter, life_min, life_max,
             emitters, bundle_of, sx, sy, sz, n, m, dead):
-    """Only blocks that `advance` marked in `dead` are visited: a few percent a frame."""
+    """Only the particles `advance` marked in `dead` are visited (a fraction of a percent a
+    frame): no age or life is read for the others."""
     n_emit = len(emitters)
     count = len(x)
-    age_bits = age.view(np.uint32)
-    life_bits = life.view(np.uint32)
     for k in prange(len(dead)):
-        if dead[k] == 0:
-            continue
-        for i in range(LANES * k, min(LANES * (k + 1), count)):
-            if is_alive(age, life, age_bits, life_bits, i):
-                continue
+        mask = np.uint32(dead[k])
+        while mask != 0:
+            lane = lowest_bit(mask)
+            mask &= mask - np.uint32(1)
+            i = np.int64(LANES) * k + lane
             if n_emit == 0:
                 fade[i] = ZERO
                 continue
             _reborn(x, y, z, age, life, fade, tint, owner, spawns, seed, jitter, life_min,
                     life_max, emitters, bundle_of, sx, sy, sz, n, m, n_emit, count, i)
+
+
+@njit
+def lowest_bit(mask):
+    """The index of the lowest set bit of a non-zero mask."""
+    lane = np.int64(0)
+    while mask & np.uint32(1) == 0:
+        mask >>= np.uint32(1)
+        lane += 1
+    return lane
 
 
 @njit(fastmath=FAST)

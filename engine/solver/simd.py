@@ -116,6 +116,73 @@ def _corners(b: ir.IRBuilder, grid, offsets: list) -> tuple:
     return cx, cy, cz
 
 
+MAX_SHARED = 3  # a block of eight spanning more cells than this gathers its corners instead
+
+
+def _cell_corners_where(b: ir.IRBuilder, grid, offsets: list, lane, match, old: list) -> list:
+    """The 24 corner vectors with the corners of `lane`'s cell broadcast into the lanes of
+    `match` (the lanes in the same cell): 24 loads, however many lanes share the cell."""
+    out = []
+    for comp in range(3):
+        for k, offset in enumerate(offsets):
+            o = b.add(b.zext(b.extract_element(offset, lane), I64), ir.Constant(I64, comp))
+            v = _splat(b, b.load(b.gep(grid, [o]), align=4), V8F)
+            out.append(b.select(match, v, old[8 * comp + k]))
+    return out
+
+
+def _shared_or_gathered_corners(b: ir.IRBuilder, grid, offsets: list) -> tuple:
+    """Per component, the eight corner vectors of eight lanes' cells.
+
+    Lanes that share a cell (particles kept sorted by cell, particle_order.py) get its
+    corners loaded once and broadcast, one cell after another, while the block spans at
+    most MAX_SHARED cells; a block spanning more gathers row by row (`_corners`). The same
+    values either way, so the same bits out: only how they are loaded changes."""
+    mask_t = ir.IntType(LANES)
+    first = offsets[0]  # the cell's lowest corner: one offset per cell of the grid
+    fn = b.function
+    entry = b.block
+    bb_loop = fn.append_basic_block("cells")
+    bb_gather = fn.append_basic_block("cells_gather")
+    bb_done = fn.append_basic_block("cells_done")
+    b.branch(bb_loop)
+    b.position_at_end(bb_loop)
+    left = b.phi(mask_t)  # lanes whose corners are still to load
+    turn = b.phi(I32)
+    old = [b.phi(V8F) for _ in range(24)]
+    for phi in old:
+        phi.add_incoming(ir.Constant(V8F, ir.Undefined), entry)
+    left.add_incoming(ir.Constant(mask_t, (1 << LANES) - 1), entry)
+    turn.add_incoming(ir.Constant(I32, 0), entry)
+    cttz = b.module.declare_intrinsic("llvm.cttz", [mask_t, ir.IntType(1)])
+    lane = b.zext(b.call(cttz, [left, ir.Constant(ir.IntType(1), 1)]), I32)
+    match = b.icmp_unsigned("==", first, _splat(b, b.extract_element(first, lane), V8I))
+    new = _cell_corners_where(b, grid, offsets, lane, match, old)
+    rest = b.and_(left, b.not_(b.bitcast(match, mask_t)))
+    nxt = b.add(turn, ir.Constant(I32, 1))
+    bb_more = fn.append_basic_block("cells_more")  # the loop's back edge comes from here
+    for phi, v in zip(old, new, strict=True):
+        phi.add_incoming(v, bb_more)
+    left.add_incoming(rest, bb_more)
+    turn.add_incoming(nxt, bb_more)
+    finished = b.icmp_unsigned("==", rest, ir.Constant(mask_t, 0))
+    b.cbranch(finished, bb_done, bb_more)
+    b.position_at_end(bb_more)
+    b.cbranch(b.icmp_unsigned("<", nxt, ir.Constant(I32, MAX_SHARED)), bb_loop, bb_gather)
+    b.position_at_end(bb_gather)
+    gathered = [v for comp in _corners(b, grid, offsets) for v in comp]
+    end_gather = b.block
+    b.branch(bb_done)
+    b.position_at_end(bb_done)
+    merged = []
+    for u, v in zip(new, gathered, strict=True):
+        phi = b.phi(V8F)
+        phi.add_incoming(u, bb_loop)
+        phi.add_incoming(v, end_gather)
+        merged.append(phi)
+    return merged[0:8], merged[8:16], merged[16:24]
+
+
 def _is_nan(b: ir.IRBuilder, v):
     magnitude = b.and_(b.bitcast(v, V8I), _splat(b, ir.Constant(I32, 0x7FFFFFFF), V8I))
     return b.icmp_unsigned(">", magnitude, _splat(b, ir.Constant(I32, 0x7F800000), V8I))
@@ -129,7 +196,8 @@ def _float_arrays(*arrays) -> bool:
 @intrinsic
 def advance8(typingctx, x, y, z, age, life, fade, i, g, r, inv_cell, dt, h, step, rise, lift):
     """`particles.advance_one` for particles i … i+7 (i a uint64, r an int32, floats float32).
-    Returns 1 when one of them has reached its lifetime (respawn visits only such blocks)."""
+    Returns a mask with bit j set when particle i + j has reached its lifetime (respawn
+    visits only those)."""
     arrays = (x, y, z, age, life, fade, g)
     scalars = (inv_cell, dt, h, step, rise, lift)
     if not (_float_arrays(*arrays) and i == types.uint64 and r == types.int32
@@ -156,7 +224,7 @@ def advance8(typingctx, x, y, z, age, life, fade, i, g, r, inv_cell, dt, h, step
         one = splat(ir.Constant(F32, 1.0))
         px, py, pz = load(px_p), load(py_p), load(pz_p)
         (tx, ty, tz), offsets = _cell(b, px, py, pz, r, inv_cell)
-        cx, cy, cz = _corners(b, grid, offsets)
+        cx, cy, cz = _shared_or_gathered_corners(b, grid, offsets)
         ux, uy, uz = (_trilinear(b, c, tx, ty, tz, one) for c in (cx, cy, cz))
         hh = splat(h)
         mx = b.fadd(tx, b.fmul(ux, hh))
@@ -182,8 +250,7 @@ def advance8(typingctx, x, y, z, age, life, fade, i, g, r, inv_cell, dt, h, step
         # dead: past its lifetime, or garbage (NaN age or life, tested on the bits: the
         # kernel's fast-math flags let LLVM assume floats are never NaN)
         dead = b.or_(b.fcmp_ordered(">=", a, life), b.or_(_is_nan(b, a), _is_nan(b, life)))
-        dead = b.bitcast(dead, ir.IntType(LANES))
-        return b.zext(b.icmp_unsigned("!=", dead, ir.Constant(ir.IntType(LANES), 0)), ir.IntType(8))
+        return b.bitcast(dead, ir.IntType(LANES))  # bit j: particle i + j
 
     return sig, codegen
 
