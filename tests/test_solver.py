@@ -9,8 +9,8 @@ import pytest
 from engine.solver import FlowField, ParticleSolver, StrandSolver
 from engine.solver import fluid_kernels as fk
 from engine.solver import particles as pk
-from engine.solver import reference as ref
 from engine.solver import strands as sk
+from tests import solver_reference as ref
 
 F32 = np.float32
 

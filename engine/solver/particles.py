@@ -60,15 +60,23 @@ class ParticleSolver:
     def step(self, dt: float, field: FlowField, strands) -> None:
         """Advance by dt; dead particles respawn on a random point of an active strand."""
         self._update_emitters(strands)
+        self.move(dt, field)
+        self.renew(strands)
+        if self.order is not None:
+            self.order.sort_next(self, field.resolution, field.extent)
+
+    def move(self, dt: float, field: FlowField) -> None:
+        """The first part of a step (timed on its own by benchmarks/solver.py)."""
         advance(self.x, self.y, self.z, self.age, self.life, self.fade, F32(dt), field.grid,
                 field.resolution, field.inv_cell, F32(self.speed * field.strength), F32(self.lift),
                 self._dead)
+
+    def renew(self, strands) -> None:
+        """The second: rebirth of the particles `move` found dead."""
         respawn(self.x, self.y, self.z, self.age, self.life, self.fade, self.tint, self.owner,
                 self.spawns, np.uint64(self.seed), F32(self.jitter), F32(self.life_min),
                 F32(self.life_max), self._emitters, strands.bundle_of, strands.x, strands.y,
                 strands.z, strands.strands, strands.points, self._dead)
-        if self.order is not None:
-            self.order.sort_next(self, field.resolution, field.extent)
 
     def _update_emitters(self, strands) -> None:
         # the emitter list changes only when a bundle comes or goes: compare the small
