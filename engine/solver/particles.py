@@ -20,6 +20,8 @@ Float32 structure-of-arrays. Each step is two kernels over preallocated arrays:
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit, prange
 
@@ -31,6 +33,11 @@ from engine.solver.particle_order import BlockSorter
 from engine.solver.simd import LANES, advance8
 
 F32 = np.float32
+
+# kernel arguments grouped (Numba passes named tuples of arrays and scalars as they are)
+Particles = namedtuple("Particles", "x y z age life fade tint owner spawns")
+Birth = namedtuple("Birth", "seed jitter life_min life_max")
+Source = namedtuple("Source", "emitters bundle_of sx sy sz n m")  # the strands particles leave
 
 
 class ParticleSolver:
@@ -149,6 +156,9 @@ def respawn(x, y, z, age, life, fade, tint, owner, spawns, seed, jitter, life_mi
     frame): no age or life is read for the others."""
     n_emit = len(emitters)
     count = len(x)
+    state = Particles(x, y, z, age, life, fade, tint, owner, spawns)
+    birth = Birth(seed, jitter, life_min, life_max)
+    source = Source(emitters, bundle_of, sx, sy, sz, n, m)
     for k in prange(len(dead)):
         mask = np.uint32(dead[k])
         while mask != 0:
@@ -158,8 +168,7 @@ def respawn(x, y, z, age, life, fade, tint, owner, spawns, seed, jitter, life_mi
             if n_emit == 0:
                 fade[i] = ZERO
                 continue
-            _reborn(x, y, z, age, life, fade, tint, owner, spawns, seed, jitter, life_min,
-                    life_max, emitters, bundle_of, sx, sy, sz, n, m, n_emit, count, i)
+            _reborn(state, birth, source, count, i)
 
 
 @njit
@@ -173,22 +182,24 @@ def lowest_bit(mask):
 
 
 @njit(fastmath=FAST)
-def _reborn(x, y, z, age, life, fade, tint, owner, spawns, seed, jitter, life_min, life_max,
-            emitters, bundle_of, sx, sy, sz, n, m, n_emit, count, i):
-    """Particle i is born again on a random point of an emitting strand."""
-    c = spawns[i]
-    spawns[i] = c + np.uint32(1)
+def _reborn(p, birth, src, count, i):
+    """Particle i of `p` (Particles) is born again on a random point of an emitting strand
+    of `src` (Source), with `birth`'s settings (Birth)."""
+    seed = birth.seed
+    n_emit = len(src.emitters)
+    c = p.spawns[i]
+    p.spawns[i] = c + np.uint32(1)
     key = np.uint64(8) * np.uint64(c)
-    strand = emitters[min(np.int64(i) * n_emit // count, n_emit - 1)]
-    j = min(np.int64(uniform(seed, i, key + np.uint64(1)) * F32(m)), m - 1)
-    k = j * n + strand
-    x[i] = sx[k] + jitter * (uniform(seed, i, key + np.uint64(2)) - HALF)
-    y[i] = sy[k] + jitter * (uniform(seed, i, key + np.uint64(3)) - HALF)
-    z[i] = sz[k] + jitter * (uniform(seed, i, key + np.uint64(4)) - HALF)
-    owner[i] = bundle_of[strand]
-    tint[i] = uniform(seed, i, key + np.uint64(5))
+    strand = src.emitters[min(np.int64(i) * n_emit // count, n_emit - 1)]
+    j = min(np.int64(uniform(seed, i, key + np.uint64(1)) * F32(src.m)), src.m - 1)
+    k = j * src.n + strand
+    p.x[i] = src.sx[k] + birth.jitter * (uniform(seed, i, key + np.uint64(2)) - HALF)
+    p.y[i] = src.sy[k] + birth.jitter * (uniform(seed, i, key + np.uint64(3)) - HALF)
+    p.z[i] = src.sz[k] + birth.jitter * (uniform(seed, i, key + np.uint64(4)) - HALF)
+    p.owner[i] = src.bundle_of[strand]
+    p.tint[i] = uniform(seed, i, key + np.uint64(5))
     u = uniform(seed, i, key + np.uint64(6))
-    life[i] = life_min + (life_max - life_min) * u
+    p.life[i] = birth.life_min + (birth.life_max - birth.life_min) * u
     # the first generation starts part-way through its life: no synchronised burst
-    age[i] = u * life[i] if c == 0 else ZERO
-    fade[i] = ZERO
+    p.age[i] = u * p.life[i] if c == 0 else ZERO
+    p.fade[i] = ZERO
