@@ -11,6 +11,11 @@ block of the arrays (1/`blocks` of them) per step by cell, a stable counting sor
 preallocated scratch: each block is re-sorted every `blocks` steps and the cost per step is
 small and constant (no spike). Particles keep every attribute; only their order changes, and
 it depends only on the state, so results stay deterministic.
+
+The key is the field cell itself (the advance kernel's rule), not a coarser one: a block of
+eight particles in one cell lets the advance load that cell's 24 corner values once for all
+eight. Measured with 1M particles (64³ field, 8 blocks): 40 % of blocks of eight lie in one
+cell and most of the rest in two or three, against 6–12 % in one with cells of 2×2×2.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Ambient particles: born on the strands, carried by the flow field, fading with age.
 
-Float32 structure-of-arrays. Each step is two kernels over preallocated arrays:
+Float32 structure-of-arrays. Each step is two kernels over preallocated arrays, and a sort:
 
 1. `advance`: midpoint (RK2) advection through the field for every particle, age and fade,
    eight particles at a time in explicit vector code (simd.py), the rest one by one
@@ -9,13 +9,16 @@ Float32 structure-of-arrays. Each step is two kernels over preallocated arrays:
    extended slightly past the cell's faces when the half step leaves it: RK2 for the
    fetches of Euler, branch-free. Where the half step crosses a face this differs from
    sampling the neighbour cell only by the kink of piecewise-trilinear interpolation there
-   (about 1 % of that step, measured).
+   (about 1 % of that step, measured). Particles are kept sorted by that cell (3.), so
+   most blocks of eight span one to three cells, whose corners are loaded once each and
+   broadcast (simd.py): the same values, so the same bits as gathering them per particle.
+   It leaves a mask per block of who died.
 2. `respawn`: particles past their lifetime are reborn on a random point of an active strand.
    Randomness is a hash of (seed, particle, respawn count): no shared generator state in the
    parallel loop, so the result never depends on thread timing. Which strand follows from
    the particle's slot (slots are shared out among the emitting strands), so neighbours in
-   memory are born near each other.
-3. `BlockSorter` re-sorts one block of the arrays by grid cell (see particle_order.py).
+   memory are born near each other. Only the particles in `advance`'s masks are visited.
+3. `BlockSorter` re-sorts one block of the arrays by field cell (see particle_order.py).
 """
 
 from __future__ import annotations

@@ -10,6 +10,11 @@ load and turns eight such rows into x, y and z vectors with 11 shuffles: 4.7 ms,
 same float operations in the same order as `trilinear` (no fusing), hence bitwise the same
 result as the scalar kernel. Advection samples the same way (4.1 → 2.4 ms for 64³ nodes).
 Plain LLVM vector IR: other targets (SSE, NEON) legalise it.
+
+When particles are sorted by cell (particle_order.py), the eight of a block mostly share one
+to three cells: `advance8` then loads each such cell's 24 corner values once and broadcasts
+them to the lanes in it (`_shared_or_gathered_corners`), and gathers as above only for blocks
+spanning more cells. The values are the same, so the bits are too.
 """
 
 from __future__ import annotations
