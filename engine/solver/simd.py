@@ -124,15 +124,16 @@ def _corners(b: ir.IRBuilder, grid, offsets: list) -> tuple:
 MAX_SHARED = 3  # a block of eight spanning more cells than this gathers its corners instead
 
 
-def _cell_corners_where(b: ir.IRBuilder, grid, offsets: list, lane, match, old: list) -> list:
+def _cell_corners_where(b: ir.IRBuilder, grid, offsets: list, lane, match, old: list | None) -> list:
     """The 24 corner vectors with the corners of `lane`'s cell broadcast into the lanes of
-    `match` (the lanes in the same cell): 24 loads, however many lanes share the cell."""
+    `match` (the lanes in the same cell; all of them when `old` is None): 24 loads,
+    however many lanes share the cell."""
     out = []
     for comp in range(3):
         for k, offset in enumerate(offsets):
             o = b.add(b.zext(b.extract_element(offset, lane), I64), ir.Constant(I64, comp))
             v = _splat(b, b.load(b.gep(grid, [o]), align=4), V8F)
-            out.append(b.select(match, v, old[8 * comp + k]))
+            out.append(v if old is None else b.select(match, v, old[8 * comp + k]))
     return out
 
 
@@ -140,38 +141,46 @@ def _shared_or_gathered_corners(b: ir.IRBuilder, grid, offsets: list) -> tuple:
     """Per component, the eight corner vectors of eight lanes' cells.
 
     Lanes that share a cell (particles kept sorted by cell, particle_order.py) get its
-    corners loaded once and broadcast, one cell after another, while the block spans at
-    most MAX_SHARED cells; a block spanning more gathers row by row (`_corners`). The same
-    values either way, so the same bits out: only how they are loaded changes."""
+    corners loaded once and broadcast, one cell after another (lane 0's first, with no
+    blend: the common case of one cell), while the block spans at most MAX_SHARED cells; a
+    block spanning more gathers row by row (`_corners`). The same values either way, so
+    the same bits out: only how they are loaded changes."""
     mask_t = ir.IntType(LANES)
     first = offsets[0]  # the cell's lowest corner: one offset per cell of the grid
+
+    def matching(lane):
+        same = b.icmp_unsigned("==", first, _splat(b, b.extract_element(first, lane), V8I))
+        return same, b.bitcast(same, mask_t)
+
     fn = b.function
+    lane0 = ir.Constant(I32, 0)
+    match0, bits0 = matching(lane0)
+    start = _cell_corners_where(b, grid, offsets, lane0, match0, None)
+    left0 = b.and_(ir.Constant(mask_t, (1 << LANES) - 1), b.not_(bits0))
     entry = b.block
     bb_loop = fn.append_basic_block("cells")
+    bb_more = fn.append_basic_block("cells_more")  # the loop's back edge comes from here
     bb_gather = fn.append_basic_block("cells_gather")
     bb_done = fn.append_basic_block("cells_done")
-    b.branch(bb_loop)
+    b.cbranch(b.icmp_unsigned("==", left0, ir.Constant(mask_t, 0)), bb_done, bb_loop)
     b.position_at_end(bb_loop)
     left = b.phi(mask_t)  # lanes whose corners are still to load
     turn = b.phi(I32)
     old = [b.phi(V8F) for _ in range(24)]
-    for phi in old:
-        phi.add_incoming(ir.Constant(V8F, ir.Undefined), entry)
-    left.add_incoming(ir.Constant(mask_t, (1 << LANES) - 1), entry)
-    turn.add_incoming(ir.Constant(I32, 0), entry)
     cttz = b.module.declare_intrinsic("llvm.cttz", [mask_t, ir.IntType(1)])
     lane = b.zext(b.call(cttz, [left, ir.Constant(ir.IntType(1), 1)]), I32)
-    match = b.icmp_unsigned("==", first, _splat(b, b.extract_element(first, lane), V8I))
+    match, bits = matching(lane)
     new = _cell_corners_where(b, grid, offsets, lane, match, old)
-    rest = b.and_(left, b.not_(b.bitcast(match, mask_t)))
+    rest = b.and_(left, b.not_(bits))
     nxt = b.add(turn, ir.Constant(I32, 1))
-    bb_more = fn.append_basic_block("cells_more")  # the loop's back edge comes from here
-    for phi, v in zip(old, new, strict=True):
+    for phi, u, v in zip(old, start, new, strict=True):
+        phi.add_incoming(u, entry)
         phi.add_incoming(v, bb_more)
+    left.add_incoming(left0, entry)
     left.add_incoming(rest, bb_more)
+    turn.add_incoming(ir.Constant(I32, 1), entry)
     turn.add_incoming(nxt, bb_more)
-    finished = b.icmp_unsigned("==", rest, ir.Constant(mask_t, 0))
-    b.cbranch(finished, bb_done, bb_more)
+    b.cbranch(b.icmp_unsigned("==", rest, ir.Constant(mask_t, 0)), bb_done, bb_more)
     b.position_at_end(bb_more)
     b.cbranch(b.icmp_unsigned("<", nxt, ir.Constant(I32, MAX_SHARED)), bb_loop, bb_gather)
     b.position_at_end(bb_gather)
@@ -180,8 +189,9 @@ def _shared_or_gathered_corners(b: ir.IRBuilder, grid, offsets: list) -> tuple:
     b.branch(bb_done)
     b.position_at_end(bb_done)
     merged = []
-    for u, v in zip(new, gathered, strict=True):
+    for s, u, v in zip(start, new, gathered, strict=True):
         phi = b.phi(V8F)
+        phi.add_incoming(s, entry)
         phi.add_incoming(u, bb_loop)
         phi.add_incoming(v, end_gather)
         merged.append(phi)
