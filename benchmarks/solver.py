@@ -6,6 +6,11 @@ Prints, per case, milliseconds per step for ours and for the baseline, their rat
 targets from the issue, and for the particle step the fraction of the machine's memory
 bandwidth it uses (bandwidth measured here with a 2-thread STREAM triad). Best-of-N timing:
 the minimum is the figure least disturbed by other work on a shared machine.
+
+The particle case also gives the split of one step (`split`): each part's best and median
+milliseconds over the same steps, ours (move, renew, sort) beside the numpy reference's
+(advance, respawn), and how many blocks of eight particles share one cell (the advance loads
+such a cell's corners once; particle_order.py keeps them sorted by cell).
 """
 
 from __future__ import annotations
@@ -26,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine import kernel_cache  # noqa: E402
 from engine.solver import FlowField, ParticleSolver, StrandSolver  # noqa: E402
-from engine.solver import reference as ref  # noqa: E402
 from engine.solver import strands as sk  # noqa: E402
+from tests import solver_reference as ref  # noqa: E402
 
 F32 = np.float32
 
@@ -55,28 +60,62 @@ def stream_triad_gbs(n: int = 20_000_000) -> float:
     return 3 * 4 * n / (ms / 1000.0) / 1e9
 
 
+def _timed(parts: dict, steps: int) -> dict:
+    """Best and median milliseconds of each part, run in turn `steps` times."""
+    seen: dict[str, list[float]] = {name: [] for name in parts}
+    for _ in range(steps):
+        for name, fn in parts.items():
+            t = time.perf_counter()
+            fn()
+            seen[name].append((time.perf_counter() - t) * 1000.0)
+    return {name: {"best_ms": min(v), "median_ms": float(np.median(v))} for name, v in seen.items()}
+
+
+def shared_cell_blocks(p: ParticleSolver, field: FlowField) -> float:
+    """The fraction of blocks of eight particles whose eight lie in one field cell."""
+    r = field.resolution
+    cells = [np.floor(a * field.inv_cell + r / 2).astype(np.int64) & (r - 1) for a in (p.x, p.y, p.z)]
+    key = ((cells[2] * r + cells[1]) * r + cells[0])[: p.count // 8 * 8].reshape(-1, 8)
+    return float((key == key[:, :1]).all(axis=1).mean())
+
+
 def bench_particles(count: int, quick: bool) -> dict:
     field = FlowField(64, seed=1)
     strands = StrandSolver(16, 62, 64, seed=1)
     p = ParticleSolver(count, seed=2)
-    for _ in range(3):  # a realistic state: particles born on strands and spread by the flow
+    for _ in range(40):  # a realistic state: born on strands, spread by the flow, sorted
         p.step(1 / 30, field, strands)
         field.step(1 / 30)
     ours = best_ms(lambda: p.step(1 / 60, field, strands), repeats=5, number=5)
 
-    def numpy_step():
-        nx, ny, nz, age, fade = ref.particles_advance(p.x, p.y, p.z, p.age, p.life, 1 / 60,
-                                                      field.grid, 64, field.inv_cell,
-                                                      p.speed * field.strength, p.lift)
-        p.x[:], p.y[:], p.z[:], p.age[:], p.fade[:] = nx, ny, nz, age, fade
+    def sort():
+        if p.order is not None:
+            p.order.sort_next(p, field.resolution, field.extent)
+
+    # the step's parts, in its order (step() also refreshes the emitter list: cheap)
+    split = _timed({"move (advance)": lambda: p.move(1 / 60, field),
+                    "renew (respawn)": lambda: p.renew(strands), "sort (one block)": sort},
+                   steps=10 if quick else 30)
+    shared = shared_cell_blocks(p, field)
+    moved = {}
+
+    def numpy_advance():
+        moved["state"] = ref.particles_advance(p.x, p.y, p.z, p.age, p.life, 1 / 60, field.grid,
+                                               64, field.inv_cell, p.speed * field.strength, p.lift)
+
+    def numpy_respawn():
+        p.x[:], p.y[:], p.z[:], p.age[:], p.fade[:] = moved["state"]
         ref.particles_respawn(p, strands)
 
-    base = best_ms(numpy_step, repeats=1 if quick else 2)
+    base_split = _timed({"advance": numpy_advance, "respawn": numpy_respawn},
+                        steps=1 if quick else 2)
+    base = sum(v["best_ms"] for v in base_split.values())
     bytes_per_step = count * (20 + 20 + 8)  # advance reads/writes 5 arrays; respawn reads 2
     return {"name": f"particles {count:,} (RK2 + respawn)", "ours_ms": ours, "baseline_ms": base,
             "ratio": base / ours, "msteps_per_s": count / ours / 1000.0,
             "bytes_per_step": bytes_per_step,
-            "target": ">= 120 M particle-steps/s and >= 25x numpy"}
+            "split": {"ours": split, "numpy": base_split, "shared_cell_blocks": shared},
+            "target": ">= 250 M particle-steps/s and >= 60x numpy"}
 
 
 def bench_strands(quick: bool) -> list[dict]:
@@ -166,6 +205,8 @@ def main() -> None:
     for c in cases:
         base = f"{c['baseline_ms']:.2f} ms numpy, x{c['ratio']:.1f}" if c["baseline_ms"] else ""
         print(f"{c['name']}: {c['ours_ms']:.3f} ms {base}")
+        for side, parts in ((k, v) for k, v in c.get("split", {}).items() if isinstance(v, dict)):
+            print("    " + side + ": " + ", ".join(f"{k} {v['best_ms']:.2f} ms" for k, v in parts.items()))
     print(f"start-up: {result['startup_second_process_s']:.2f} s; bandwidth {bandwidth:.1f} GB/s")
 
 

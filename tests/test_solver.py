@@ -9,8 +9,8 @@ import pytest
 from engine.solver import FlowField, ParticleSolver, StrandSolver
 from engine.solver import fluid_kernels as fk
 from engine.solver import particles as pk
-from engine.solver import reference as ref
 from engine.solver import strands as sk
+from tests import solver_reference as ref
 
 F32 = np.float32
 
@@ -130,6 +130,43 @@ def test_vector_and_scalar_advance_are_bitwise_equal(n):
     assert not np.array_equal(results[0][0], state[0])  # they moved
 
 
+@pytest.mark.parametrize("cells_per_block", [1, 2, 3, 4, 8])
+def test_advance_by_shared_cells_is_bitwise_the_scalar_one(cells_per_block):
+    """Blocks of eight whose particles share a few cells load each cell's corners once and
+    broadcast them (simd.py); more cells than that are gathered per particle. Either way the
+    bits must be those of the one-by-one path (`advance_one`, here a particle at a time)."""
+    f = stirred_field()
+    f.step(1 / 30)
+    rng = np.random.default_rng(cells_per_block)
+    blocks, cell = 64, f.extent / f.resolution
+    # each block's lanes spread over `cells_per_block` cells, some on the grid's wrapped edge
+    corner = rng.integers(-f.resolution // 2, f.resolution // 2, (blocks, cells_per_block, 3))
+    corner[::5, 0] = f.resolution // 2 - 1  # the last cell: its far corners wrap to the first
+    pick = rng.integers(0, cells_per_block, (blocks, 8))
+    pick[:, 0] = np.arange(blocks) % cells_per_block  # a lane-0 cell that is not always first
+    at = corner[np.arange(blocks)[:, None], pick] + rng.uniform(0.02, 0.98, (blocks, 8, 3))
+    x, y, z = (np.ascontiguousarray(at[..., k].ravel() * cell, F32) for k in range(3))
+    age, life = rng.uniform(0, 3, blocks * 8).astype(F32), rng.uniform(1, 4, blocks * 8).astype(F32)
+    n = len(x)
+    state = [x, y, z, age, life, np.zeros(n, F32)]
+    args = (F32(1 / 30), f.grid, f.resolution, f.inv_cell, F32(0.9), F32(0.2))
+    vector = [a.copy() for a in state]
+    dead = np.zeros(n // 8 + 1, np.uint8)
+    pk.advance(*vector, *args, dead)
+    single = [a.copy() for a in state]
+    one_dead = np.zeros(1, np.uint8)
+    died = np.zeros(n, bool)
+    for i in range(n):  # arrays of one: the scalar tail path
+        views = [a[i:i + 1] for a in single]
+        pk.advance(*views, *args, one_dead)
+        died[i] = one_dead[0] == 1
+    for a, b in zip(vector, single, strict=True):
+        np.testing.assert_array_equal(a, b)
+    bits = np.unpackbits(dead[: n // 8, None], axis=1, bitorder="little").ravel().astype(bool)
+    np.testing.assert_array_equal(bits, died)  # the death mask marks exactly who died
+    assert died.any() and not died.all()
+
+
 def test_respawn_matches_reference_hash():
     s = StrandSolver(3, 4, 8, seed=0)
     p = ParticleSolver(500, seed=11, sort_blocks=0)  # slots stay put: compare slot by slot
@@ -169,7 +206,7 @@ def test_block_sort_reorders_particles_by_cell_and_loses_none():
     for k in before:  # the other blocks are untouched
         np.testing.assert_array_equal(now[k][:lo], before[k][:lo])
         np.testing.assert_array_equal(now[k][hi:], before[k][hi:])
-    r = f.resolution // 2
+    r = f.resolution  # the field's own cells, as the advance kernel finds them
 
     def keys(src):
         c = [np.floor(src[a][lo:hi] * r / f.extent + r / 2).astype(int) % r for a in "xyz"]

@@ -1,6 +1,6 @@
 """Ambient particles: born on the strands, carried by the flow field, fading with age.
 
-Float32 structure-of-arrays. Each step is two kernels over preallocated arrays:
+Float32 structure-of-arrays. Each step is two kernels over preallocated arrays, and a sort:
 
 1. `advance`: midpoint (RK2) advection through the field for every particle, age and fade,
    eight particles at a time in explicit vector code (simd.py), the rest one by one
@@ -9,16 +9,21 @@ Float32 structure-of-arrays. Each step is two kernels over preallocated arrays:
    extended slightly past the cell's faces when the half step leaves it: RK2 for the
    fetches of Euler, branch-free. Where the half step crosses a face this differs from
    sampling the neighbour cell only by the kink of piecewise-trilinear interpolation there
-   (about 1 % of that step, measured).
+   (about 1 % of that step, measured). Particles are kept sorted by that cell (3.), so
+   most blocks of eight span one to three cells, whose corners are loaded once each and
+   broadcast (simd.py): the same values, so the same bits as gathering them per particle.
+   It leaves a mask per block of who died.
 2. `respawn`: particles past their lifetime are reborn on a random point of an active strand.
    Randomness is a hash of (seed, particle, respawn count): no shared generator state in the
    parallel loop, so the result never depends on thread timing. Which strand follows from
    the particle's slot (slots are shared out among the emitting strands), so neighbours in
-   memory are born near each other.
-3. `BlockSorter` re-sorts one block of the arrays by grid cell (see particle_order.py).
+   memory are born near each other. Only the particles in `advance`'s masks are visited.
+3. `BlockSorter` re-sorts one block of the arrays by field cell (see particle_order.py).
 """
 
 from __future__ import annotations
+
+from collections import namedtuple
 
 import numpy as np
 from numba import njit, prange
@@ -31,6 +36,11 @@ from engine.solver.particle_order import BlockSorter
 from engine.solver.simd import LANES, advance8
 
 F32 = np.float32
+
+# kernel arguments grouped (Numba passes named tuples of arrays and scalars as they are)
+Particles = namedtuple("Particles", "x y z age life fade tint owner spawns")
+Birth = namedtuple("Birth", "seed jitter life_min life_max")
+Source = namedtuple("Source", "emitters bundle_of sx sy sz n m")  # the strands particles leave
 
 
 class ParticleSolver:
@@ -60,15 +70,23 @@ class ParticleSolver:
     def step(self, dt: float, field: FlowField, strands) -> None:
         """Advance by dt; dead particles respawn on a random point of an active strand."""
         self._update_emitters(strands)
+        self.move(dt, field)
+        self.renew(strands)
+        if self.order is not None:
+            self.order.sort_next(self, field.resolution, field.extent)
+
+    def move(self, dt: float, field: FlowField) -> None:
+        """The first part of a step (timed on its own by benchmarks/solver.py)."""
         advance(self.x, self.y, self.z, self.age, self.life, self.fade, F32(dt), field.grid,
                 field.resolution, field.inv_cell, F32(self.speed * field.strength), F32(self.lift),
                 self._dead)
+
+    def renew(self, strands) -> None:
+        """The second: rebirth of the particles `move` found dead."""
         respawn(self.x, self.y, self.z, self.age, self.life, self.fade, self.tint, self.owner,
                 self.spawns, np.uint64(self.seed), F32(self.jitter), F32(self.life_min),
                 F32(self.life_max), self._emitters, strands.bundle_of, strands.x, strands.y,
                 strands.z, strands.strands, strands.points, self._dead)
-        if self.order is not None:
-            self.order.sort_next(self, field.resolution, field.extent)
 
     def _update_emitters(self, strands) -> None:
         # the emitter list changes only when a bundle comes or goes: compare the small
@@ -85,7 +103,7 @@ class ParticleSolver:
 
 @njit(parallel=True, cache=True, fastmath=FAST)
 def advance(x, y, z, age, life, fade, dt, g, r, inv_cell, speed, lift, dead):
-    """dead[k] = 1 where a particle of block k (particles 8k … 8k+7) reached its lifetime."""
+    """dead[k]: bit j set where particle 8k + j reached its lifetime (or is garbage)."""
     h = HALF * dt * speed * inv_cell  # half a step, in cell fractions
     step = dt * speed
     rise = lift / speed
@@ -99,7 +117,7 @@ def advance(x, y, z, age, life, fade, dt, g, r, inv_cell, speed, lift, dead):
     for i in range(blocks * LANES, len(x)):
         advance_one(x, y, z, age, life, fade, i, dt, g, r, inv_cell, h, step, rise, lift)
         if not is_alive(age, life, age_bits, life_bits, i):
-            dead[blocks] = 1
+            dead[blocks] |= np.uint8(1 << (i - blocks * LANES))
 
 
 @njit(fastmath=FAST)
@@ -137,41 +155,54 @@ def is_alive(age, life, age_bits, life_bits, i) -> bool:
 @njit(parallel=True, cache=True, fastmath=FAST)
 def respawn(x, y, z, age, life, fade, tint, owner, spawns, seed, jitter, life_min, life_max,
             emitters, bundle_of, sx, sy, sz, n, m, dead):
-    """Only blocks that `advance` marked in `dead` are visited: a few percent a frame."""
+    """Only the particles `advance` marked in `dead` are visited (a fraction of a percent a
+    frame): no age or life is read for the others."""
     n_emit = len(emitters)
     count = len(x)
-    age_bits = age.view(np.uint32)
-    life_bits = life.view(np.uint32)
+    state = Particles(x, y, z, age, life, fade, tint, owner, spawns)
+    birth = Birth(seed, jitter, life_min, life_max)
+    source = Source(emitters, bundle_of, sx, sy, sz, n, m)
     for k in prange(len(dead)):
-        if dead[k] == 0:
-            continue
-        for i in range(LANES * k, min(LANES * (k + 1), count)):
-            if is_alive(age, life, age_bits, life_bits, i):
-                continue
+        mask = np.uint32(dead[k])
+        while mask != 0:
+            lane = lowest_bit(mask)
+            mask &= mask - np.uint32(1)
+            i = np.int64(LANES) * k + lane
             if n_emit == 0:
                 fade[i] = ZERO
                 continue
-            _reborn(x, y, z, age, life, fade, tint, owner, spawns, seed, jitter, life_min,
-                    life_max, emitters, bundle_of, sx, sy, sz, n, m, n_emit, count, i)
+            _reborn(state, birth, source, count, i)
+
+
+@njit
+def lowest_bit(mask):
+    """The index of the lowest set bit of a non-zero mask."""
+    lane = np.int64(0)
+    while mask & np.uint32(1) == 0:
+        mask >>= np.uint32(1)
+        lane += 1
+    return lane
 
 
 @njit(fastmath=FAST)
-def _reborn(x, y, z, age, life, fade, tint, owner, spawns, seed, jitter, life_min, life_max,
-            emitters, bundle_of, sx, sy, sz, n, m, n_emit, count, i):
-    """Particle i is born again on a random point of an emitting strand."""
-    c = spawns[i]
-    spawns[i] = c + np.uint32(1)
+def _reborn(p, birth, src, count, i):
+    """Particle i of `p` (Particles) is born again on a random point of an emitting strand
+    of `src` (Source), with `birth`'s settings (Birth)."""
+    seed = birth.seed
+    n_emit = len(src.emitters)
+    c = p.spawns[i]
+    p.spawns[i] = c + np.uint32(1)
     key = np.uint64(8) * np.uint64(c)
-    strand = emitters[min(np.int64(i) * n_emit // count, n_emit - 1)]
-    j = min(np.int64(uniform(seed, i, key + np.uint64(1)) * F32(m)), m - 1)
-    k = j * n + strand
-    x[i] = sx[k] + jitter * (uniform(seed, i, key + np.uint64(2)) - HALF)
-    y[i] = sy[k] + jitter * (uniform(seed, i, key + np.uint64(3)) - HALF)
-    z[i] = sz[k] + jitter * (uniform(seed, i, key + np.uint64(4)) - HALF)
-    owner[i] = bundle_of[strand]
-    tint[i] = uniform(seed, i, key + np.uint64(5))
+    strand = src.emitters[min(np.int64(i) * n_emit // count, n_emit - 1)]
+    j = min(np.int64(uniform(seed, i, key + np.uint64(1)) * F32(src.m)), src.m - 1)
+    k = j * src.n + strand
+    p.x[i] = src.sx[k] + birth.jitter * (uniform(seed, i, key + np.uint64(2)) - HALF)
+    p.y[i] = src.sy[k] + birth.jitter * (uniform(seed, i, key + np.uint64(3)) - HALF)
+    p.z[i] = src.sz[k] + birth.jitter * (uniform(seed, i, key + np.uint64(4)) - HALF)
+    p.owner[i] = src.bundle_of[strand]
+    p.tint[i] = uniform(seed, i, key + np.uint64(5))
     u = uniform(seed, i, key + np.uint64(6))
-    life[i] = life_min + (life_max - life_min) * u
+    p.life[i] = birth.life_min + (birth.life_max - birth.life_min) * u
     # the first generation starts part-way through its life: no synchronised burst
-    age[i] = u * life[i] if c == 0 else ZERO
-    fade[i] = ZERO
+    p.age[i] = u * p.life[i] if c == 0 else ZERO
+    p.fade[i] = ZERO

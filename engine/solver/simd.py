@@ -10,6 +10,11 @@ load and turns eight such rows into x, y and z vectors with 11 shuffles: 4.7 ms,
 same float operations in the same order as `trilinear` (no fusing), hence bitwise the same
 result as the scalar kernel. Advection samples the same way (4.1 → 2.4 ms for 64³ nodes).
 Plain LLVM vector IR: other targets (SSE, NEON) legalise it.
+
+When particles are sorted by cell (particle_order.py), the eight of a block mostly share one
+to three cells: `advance8` then loads each such cell's 24 corner values once and broadcasts
+them to the lanes in it (`_shared_or_gathered_corners`), and gathers as above only for blocks
+spanning more cells. The values are the same, so the bits are too.
 """
 
 from __future__ import annotations
@@ -116,6 +121,83 @@ def _corners(b: ir.IRBuilder, grid, offsets: list) -> tuple:
     return cx, cy, cz
 
 
+MAX_SHARED = 3  # a block of eight spanning more cells than this gathers its corners instead
+
+
+def _cell_corners_where(b: ir.IRBuilder, grid, offsets: list, lane, match, old: list | None) -> list:
+    """The 24 corner vectors with the corners of `lane`'s cell broadcast into the lanes of
+    `match` (the lanes in the same cell; all of them when `old` is None): 24 loads,
+    however many lanes share the cell."""
+    out = []
+    for comp in range(3):
+        for k, offset in enumerate(offsets):
+            o = b.add(b.zext(b.extract_element(offset, lane), I64), ir.Constant(I64, comp))
+            v = _splat(b, b.load(b.gep(grid, [o]), align=4), V8F)
+            out.append(v if old is None else b.select(match, v, old[8 * comp + k]))
+    return out
+
+
+def _shared_or_gathered_corners(b: ir.IRBuilder, grid, offsets: list) -> tuple:
+    """Per component, the eight corner vectors of eight lanes' cells.
+
+    Lanes that share a cell (particles kept sorted by cell, particle_order.py) get its
+    corners loaded once and broadcast, one cell after another (lane 0's first, with no
+    blend: the common case of one cell), while the block spans at most MAX_SHARED cells; a
+    block spanning more gathers row by row (`_corners`). The same values either way, so
+    the same bits out: only how they are loaded changes."""
+    mask_t = ir.IntType(LANES)
+    first = offsets[0]  # the cell's lowest corner: one offset per cell of the grid
+
+    def matching(lane):
+        same = b.icmp_unsigned("==", first, _splat(b, b.extract_element(first, lane), V8I))
+        return same, b.bitcast(same, mask_t)
+
+    fn = b.function
+    lane0 = ir.Constant(I32, 0)
+    match0, bits0 = matching(lane0)
+    start = _cell_corners_where(b, grid, offsets, lane0, match0, None)
+    left0 = b.and_(ir.Constant(mask_t, (1 << LANES) - 1), b.not_(bits0))
+    entry = b.block
+    bb_loop = fn.append_basic_block("cells")
+    bb_more = fn.append_basic_block("cells_more")  # the loop's back edge comes from here
+    bb_gather = fn.append_basic_block("cells_gather")
+    bb_done = fn.append_basic_block("cells_done")
+    b.cbranch(b.icmp_unsigned("==", left0, ir.Constant(mask_t, 0)), bb_done, bb_loop)
+    b.position_at_end(bb_loop)
+    left = b.phi(mask_t)  # lanes whose corners are still to load
+    turn = b.phi(I32)
+    old = [b.phi(V8F) for _ in range(24)]
+    cttz = b.module.declare_intrinsic("llvm.cttz", [mask_t, ir.IntType(1)])
+    lane = b.zext(b.call(cttz, [left, ir.Constant(ir.IntType(1), 1)]), I32)
+    match, bits = matching(lane)
+    new = _cell_corners_where(b, grid, offsets, lane, match, old)
+    rest = b.and_(left, b.not_(bits))
+    nxt = b.add(turn, ir.Constant(I32, 1))
+    for phi, u, v in zip(old, start, new, strict=True):
+        phi.add_incoming(u, entry)
+        phi.add_incoming(v, bb_more)
+    left.add_incoming(left0, entry)
+    left.add_incoming(rest, bb_more)
+    turn.add_incoming(ir.Constant(I32, 1), entry)
+    turn.add_incoming(nxt, bb_more)
+    b.cbranch(b.icmp_unsigned("==", rest, ir.Constant(mask_t, 0)), bb_done, bb_more)
+    b.position_at_end(bb_more)
+    b.cbranch(b.icmp_unsigned("<", nxt, ir.Constant(I32, MAX_SHARED)), bb_loop, bb_gather)
+    b.position_at_end(bb_gather)
+    gathered = [v for comp in _corners(b, grid, offsets) for v in comp]
+    end_gather = b.block
+    b.branch(bb_done)
+    b.position_at_end(bb_done)
+    merged = []
+    for s, u, v in zip(start, new, gathered, strict=True):
+        phi = b.phi(V8F)
+        phi.add_incoming(s, entry)
+        phi.add_incoming(u, bb_loop)
+        phi.add_incoming(v, end_gather)
+        merged.append(phi)
+    return merged[0:8], merged[8:16], merged[16:24]
+
+
 def _is_nan(b: ir.IRBuilder, v):
     magnitude = b.and_(b.bitcast(v, V8I), _splat(b, ir.Constant(I32, 0x7FFFFFFF), V8I))
     return b.icmp_unsigned(">", magnitude, _splat(b, ir.Constant(I32, 0x7F800000), V8I))
@@ -129,7 +211,8 @@ def _float_arrays(*arrays) -> bool:
 @intrinsic
 def advance8(typingctx, x, y, z, age, life, fade, i, g, r, inv_cell, dt, h, step, rise, lift):
     """`particles.advance_one` for particles i … i+7 (i a uint64, r an int32, floats float32).
-    Returns 1 when one of them has reached its lifetime (respawn visits only such blocks)."""
+    Returns a mask with bit j set when particle i + j has reached its lifetime (respawn
+    visits only those)."""
     arrays = (x, y, z, age, life, fade, g)
     scalars = (inv_cell, dt, h, step, rise, lift)
     if not (_float_arrays(*arrays) and i == types.uint64 and r == types.int32
@@ -156,7 +239,7 @@ def advance8(typingctx, x, y, z, age, life, fade, i, g, r, inv_cell, dt, h, step
         one = splat(ir.Constant(F32, 1.0))
         px, py, pz = load(px_p), load(py_p), load(pz_p)
         (tx, ty, tz), offsets = _cell(b, px, py, pz, r, inv_cell)
-        cx, cy, cz = _corners(b, grid, offsets)
+        cx, cy, cz = _shared_or_gathered_corners(b, grid, offsets)
         ux, uy, uz = (_trilinear(b, c, tx, ty, tz, one) for c in (cx, cy, cz))
         hh = splat(h)
         mx = b.fadd(tx, b.fmul(ux, hh))
@@ -182,8 +265,7 @@ def advance8(typingctx, x, y, z, age, life, fade, i, g, r, inv_cell, dt, h, step
         # dead: past its lifetime, or garbage (NaN age or life, tested on the bits: the
         # kernel's fast-math flags let LLVM assume floats are never NaN)
         dead = b.or_(b.fcmp_ordered(">=", a, life), b.or_(_is_nan(b, a), _is_nan(b, life)))
-        dead = b.bitcast(dead, ir.IntType(LANES))
-        return b.zext(b.icmp_unsigned("!=", dead, ir.Constant(ir.IntType(LANES), 0)), ir.IntType(8))
+        return b.bitcast(dead, ir.IntType(LANES))  # bit j: particle i + j
 
     return sig, codegen
 

@@ -2,7 +2,8 @@
 
 They state the mathematics without the performance tricks (no corner reuse, no chunking,
 libm sin/cos), so the tests can check the Numba kernels against them and the benchmarks can
-measure how far ahead the kernels are. They are not used at run time.
+measure how far ahead the kernels are. A test fixture, not shipped in the engine package
+(benchmarks/solver.py imports it from here).
 """
 
 from __future__ import annotations
