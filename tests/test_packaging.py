@@ -19,6 +19,8 @@ def test_wheel_ships_shaders_and_scenes(tmp_path):
         assert f"engine/_data/shaders/{shader.relative_to(ROOT / 'shaders').as_posix()}" in names
     assert "engine/_data/scenes/symphony.py" in names
     assert any(n.endswith("entry_points.txt") for n in names)
+    # Test fixtures stay in tests/: the numpy reference solver is not shipped.
+    assert "engine/solver/reference.py" not in names
 
 
 def test_wheel_ships_the_starter_template(tmp_path):
