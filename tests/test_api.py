@@ -121,3 +121,45 @@ def test_binding_a_misspelt_channel_warns_once_naming_the_closest(caplog):
         scene.bind("glow", "eda_phasic", (0.0, 1.0))  # derived by the signals: a real name
     warned = [r.getMessage() for r in caplog.records]
     assert len(warned) == 1 and "did you mean 'saliva_ph'" in warned[0], warned
+
+
+def test_reading_a_misspelt_participant_channel_warns_once_naming_the_closest(caplog):
+    from engine.data import Participant
+
+    p = Participant("p01", 0, {"saliva_ph": 6.8}, {}, 0.0, 0, 0.0, 0.0, 12.0)
+    with caplog.at_level("WARNING", logger="symphony"):
+        assert p.get("saliva_ph") == pytest.approx(6.8)
+        assert p.get("oral_temp", 36.5) == 36.5  # a real channel not here yet: quiet default
+        assert p.get("saliva_pH", 7.0) == 7.0 and p.get("saliva_pH", 7.0) == 7.0
+    warned = [r.getMessage() for r in caplog.records]
+    assert len(warned) == 1 and "p.get('saliva_pH')" in warned[0], warned
+    assert "did you mean 'saliva_ph'" in warned[0]
+
+
+def test_clear_data_names_and_the_old_ones_warn_once_each():
+    import warnings
+
+    from engine.clock import FixedClock
+    from engine.data import _renamed
+    from engine.runtime import Show
+    from engine.sources import open_source
+
+    _renamed.clear()
+    show = Show(Scene(), open_source("synthetic:participants=3,seed=2"), FixedClock(30))
+    frames = [show.advance() for _ in range(60)]
+    people = frames[-1].participants
+    assert max(p.beat_count for p in people) >= 1  # two seconds: a beat or more each
+    assert all(0.0 <= p.pulse <= 1.0 for p in people)
+    assert any(p.pulse > 0.0 for f in frames for p in f.participants)
+    p, frame = people[0], frames[-1]
+    with pytest.warns(FutureWarning, match=r"Participant\.beat is deprecated.*Participant\.pulse"):
+        assert p.beat == p.pulse
+    with pytest.warns(FutureWarning, match=r"Participant\.beats is deprecated.*beat_count"):
+        assert p.beats == p.beat_count
+    with pytest.warns(FutureWarning, match=r"frame\.glitches is deprecated.*frame\.glitch\.count"):
+        assert frame.glitches == frame.glitch.count == 0
+    with pytest.warns(FutureWarning, match=r"frame\.glitch as a number.*frame\.glitch\.level"):
+        assert 0.5 * frame.glitch == 0.0 and float(frame.glitch) == frame.glitch.level
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once each
+        assert p.beat == p.pulse and p.beats == p.beat_count and frame.glitch <= 1.0
