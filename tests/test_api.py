@@ -163,3 +163,42 @@ def test_clear_data_names_and_the_old_ones_warn_once_each():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # once each
         assert p.beat == p.pulse and p.beats == p.beat_count and frame.glitch <= 1.0
+
+
+def test_one_option_parser_with_one_rule_for_booleans():
+    """Source specs and layout specs split and read booleans the same way (engine.options):
+    `maybe` is an error in both, where a layout used to read it as off."""
+    from engine.options import split_options, to_bool
+    from engine.render.layouts import LayoutError, parse_layout
+    from engine.sources import SourceError, open_source
+    from engine.sources.mqtt import MqttSource
+    from engine.sources.spec import parse_spec
+
+    assert [to_bool(v) for v in ("1", "TRUE", " yes", "on")] == [True] * 4
+    assert [to_bool(v) for v in ("0", "false", "No", "off", "")] == [False] * 5
+    with pytest.raises(ValueError):
+        to_bool("maybe")
+    assert split_options("8x6, cone=40", "layout 'q'", positional=1) == (["8x6"], {"cone": "40"})
+    with pytest.raises(ValueError, match="option 'cone' given twice"):
+        split_options("cone=1,cone=2", "x")
+    assert parse_spec("mqtt://127.0.0.1:1883/a/%23?tls=yes") == (
+        "mqtt", {"host": "127.0.0.1", "port": "1883", "topic": "a/#", "tls": "yes"})
+    with pytest.raises(SourceError, match="option 'tls' expects bool, got 'maybe'"):
+        open_source("mqtt://127.0.0.1:1883/a?tls=maybe")
+    assert MqttSource.options["tls"] is bool
+    assert parse_layout("sbs:squeeze=YES").squeeze and not parse_layout("sbs:squeeze=off").squeeze
+    with pytest.raises(LayoutError, match="squeeze must be 1/true/yes/on or 0/false/no/off, not 'maybe'"):
+        parse_layout("sbs:squeeze=maybe")
+    with pytest.raises(LayoutError, match=r"layout 'sbs:colour=1': unknown option 'colour'"):
+        parse_layout("sbs:colour=1")
+
+
+def test_dead_code_and_test_fixtures_are_out_of_the_package():
+    import engine.solver.field
+    import engine.sources
+    import engine.sources.base
+
+    assert not hasattr(engine.sources.base, "parse_options") and "parse_options" not in engine.sources.__all__
+    assert not hasattr(engine.solver.field, "sample_field")
+    assert not (ROOT / "engine" / "sources" / "mosquitto.py").exists()
+    assert (ROOT / "tests" / "mosquitto.py").is_file()
