@@ -202,3 +202,18 @@ def test_dead_code_and_test_fixtures_are_out_of_the_package():
     assert not hasattr(engine.solver.field, "sample_field")
     assert not (ROOT / "engine" / "sources" / "mosquitto.py").exists()
     assert (ROOT / "tests" / "mosquitto.py").is_file()
+
+
+def test_the_cheat_sheet_lists_the_whole_surface_on_one_screen():
+    from engine.knobs import Knob
+    from engine.layers import ParticleLayer, StrandLayer
+
+    sheet = engine.__doc__
+    lines = sheet.splitlines()
+    assert len(lines) <= 60 and max(map(len, lines)) <= 110  # one screen of a terminal
+    missing = [name for name in engine.__all__ if name not in sheet]
+    for layer in (StrandLayer, ParticleLayer):
+        missing += [f".{n}" for n, v in vars(layer).items() if isinstance(v, Knob) and f".{n}" not in sheet]
+    missing += [n for n in ("pulse", "beat_count", "glitch.level", "glitch.count", ".fade_in",
+                            ".fade_out", ".follow_participants", "phase=") if n not in sheet]
+    assert missing == []
