@@ -66,11 +66,9 @@ class StrandSolver:
         # derived per bundle from the active set: its place on the ring and in the braid. The
         # kernel reads the current places; when the active set changes they glide to the new
         # ones (`glide` seconds) so roots slide round the ring instead of jumping
-        self.home = np.zeros(bundles, F32)
-        self.lane = np.zeros(bundles, F32)  # 0..3: which plait lane (fractional while gliding)
-        self.lane_angle = np.zeros(bundles, F32)
-        self.lane_r = np.zeros(bundles, F32)
-        self._goal = np.zeros((4, bundles), F32)  # home, lane, lane_angle, lane_r to glide to
+        # rows: home (ring angle), lane (0..3, fractional while gliding), lane_angle, lane_r
+        self._places = np.zeros((4, bundles), F32)
+        self._goal = np.zeros((4, bundles), F32)  # the places to glide to
         self._gliding = False
         self._placed = False  # the first step puts every bundle in place at once
         self.glide = 0.6  # seconds: time constant of the roots' glide to a new place
@@ -105,6 +103,13 @@ class StrandSolver:
         self.px, self.py, self.pz = self.x.copy(), self.y.copy(), self.z.copy()
 
     # -- layout ------------------------------------------------------------------------
+    # each bundle's place on the ring and in the braid, as the kernels read it (rows of one
+    # array, so a glide is a handful of vector operations)
+    home = property(lambda self: self._places[0])
+    lane = property(lambda self: self._places[1])
+    lane_angle = property(lambda self: self._places[2])
+    lane_r = property(lambda self: self._places[3])
+
     def _update_layout(self) -> np.ndarray | None:
         """Spread the active bundles evenly round the ring and share them among the three
         lanes of the braid in contiguous blocks (so no bundle travels far to its lane). Sets
@@ -140,22 +145,17 @@ class StrandSolver:
         if not self._gliding:
             return
         step = F32(1.0 - math.exp(-h / self.glide)) if self.glide > 0 else F32(1.0)
-        places = (self.home, self.lane, self.lane_angle, self.lane_r)
-        left = 0.0
-        for place, goal, period in zip(places, self._goal, (TWO_PI, 3.0, TWO_PI, 0.0), strict=True):
-            d = goal - place
-            if period:
-                d = (d + F32(0.5 * period)) % F32(period) - F32(0.5 * period)
-            moved = d * step
-            if snap is not None:
-                moved[snap] = d[snap]
-            place += moved
-            if period:
-                place %= F32(period)
-            left = max(left, float(np.abs(d - moved).max()))
-        if left < 1e-5:  # close enough: stand exactly on the goals and stop gliding
-            for place, goal in zip(places, self._goal, strict=True):
-                place[:] = goal
+        places, d = self._places, self._goal - self._places
+        d[:3] += _HALF_PERIOD  # home, lane, lane_angle wrap round: the short way
+        d[:3] %= _PERIOD
+        d[:3] -= _HALF_PERIOD
+        moved = d * step
+        if snap is not None:
+            moved[:, snap] = d[:, snap]
+        places += moved
+        places[:3] %= _PERIOD
+        if np.abs(d - moved).max() < 1e-5:  # close enough: stand exactly on the goals, stop
+            places[:] = self._goal
             self._gliding = False
 
     def _targets(self) -> None:
@@ -237,8 +237,7 @@ class StrandSolver:
         built = self._placed or all(np.array_equal(a, t) for a, t in
                                     ((self.x, self.tx), (self.y, self.ty), (self.z, self.tz)))
         if arrived is None:  # the first step: those whose place changed since construction
-            places = np.stack((self.home, self.lane, self.lane_angle, self.lane_r))
-            snap = (places != self._goal).any(axis=0)
+            snap = (self._places != self._goal).any(axis=0)
             self._glide(0.0, snap=np.ones(self.bundles, bool))
         else:
             snap = arrived
@@ -267,6 +266,8 @@ class StrandSolver:
 
 
 _NO_FIELD = np.zeros(4 * 64, F32)
+_PERIOD = np.array([[TWO_PI], [3.0], [TWO_PI]], F32)  # of home, lane and lane_angle
+_HALF_PERIOD = F32(0.5) * _PERIOD
 
 
 @njit(parallel=True, cache=True, fastmath=FAST)
