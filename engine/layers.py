@@ -53,7 +53,8 @@ class StrandLayer(Layer):
     stiffness = Knob("stiffness", "pull towards the braid's shape, 1/s² (low: the flow combs)")
     bending = Knob("bending", "0..1 straightening per constraint sweep")
     damping = Knob("damping", "0..1 velocity kept per 1/60 s")
-    field_force = Knob("field_force", "how much the flow field pushes the strands")
+    field_force = Knob("field_force", "how much the flow pushes the strands, 1/s: a flow of 1 unit/s "
+                       "accelerates the tips by field_force units/s² (less towards the root)")
     glide = Knob("glide", "seconds: as people come and go, roots glide to their new places "
                  "round the ring with this time constant (0: they jump)")
     # shape and placement
