@@ -47,7 +47,7 @@ class BenchScene(Scene):
         for p in frame.participants:
             b = p.slot % s.bundles
             s.color[b] = (0.2 + 0.6 * p.norm("saliva_ph"), 0.7, 1.0)
-            s.glow[b] = 0.8 + p.beat
+            s.glow[b] = 0.8 + p.pulse
         s.togetherness = frame.group.synchrony
         self.camera.azimuth = 10.0 * frame.t
 

@@ -174,7 +174,7 @@ def run(protocol: str, packets: int, rate: float, hostile: bool, seed: int) -> d
     if protocol == "osc":
         src = open_source("osc://127.0.0.1:0")
     else:
-        from engine.sources.mosquitto import Broker
+        from tests.mosquitto import Broker
 
         broker = Broker()
         src = open_source(f"mqtt://127.0.0.1:{broker.port}/owl/#?qos=0")

@@ -150,7 +150,7 @@ def run(kind: str, seconds: float, participants: int, rate: int, busy: float, bu
     if kind == "osc":
         source = open_source("osc://127.0.0.1:0")
     else:
-        from engine.sources.mosquitto import Broker
+        from tests.mosquitto import Broker
 
         broker = Broker()
         source = open_source(f"mqtt://127.0.0.1:{broker.port}/owl/#?qos=1")

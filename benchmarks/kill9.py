@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine.recording.readers import load_recording  # noqa: E402
-from engine.sources.mosquitto import free_port  # noqa: E402
 from engine.sources.oscwire import unix_to_ntp  # noqa: E402
+from tests.mosquitto import free_port  # noqa: E402
 
 MSG = b"/alcove/a1/p/p01/eda\0\0\0\0,f\0\0"
 

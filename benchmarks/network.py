@@ -33,7 +33,7 @@ from engine.network.client import make_client, parse_url  # noqa: E402
 from engine.network.features import Pseudonyms, build_message, encode  # noqa: E402
 from engine.network.setup import Plan, init_network  # noqa: E402
 from engine.network.up import Network  # noqa: E402
-from engine.sources.mosquitto import Broker  # noqa: E402
+from tests.mosquitto import Broker  # noqa: E402
 
 PER_ALCOVE, RATE = 64, 10.0
 TICK = os.sysconf("SC_CLK_TCK")

@@ -8,8 +8,11 @@ scene ever sees. Participants are pseudonyms: ids are validated, never names.
 from __future__ import annotations
 
 import difflib
+import functools
+import logging
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -97,8 +100,8 @@ class Participant:
     slot: int  # stable index (0..max_participants-1): which strand bundle is theirs
     values: dict[str, float]  # smoothed channel values in their units
     raw: dict[str, float]  # latest raw sample of each channel
-    beat: float  # 1.0 at a heartbeat, decaying to 0 within ~0.3 s
-    beats: int  # heartbeats seen so far
+    pulse: float  # 1.0 at a heartbeat, decaying to 0 within ~0.3 s (a glow to multiply)
+    beat_count: int  # heartbeats seen so far
     breath: float  # respiration normalised to about -1..1 (inhale positive)
     breath_phase: float  # radians, 0 at the top of an inhale
     breath_rate: float  # breaths per minute, estimated causally
@@ -113,12 +116,62 @@ class Participant:
     quality: dict[str, float] = field(default_factory=dict)
 
     def get(self, channel: str, default: float = 0.0) -> float:
-        return self.values.get(channel, default)
+        """The smoothed value of a channel, or `default` until it arrives. A name that is no
+        channel at all (a typo: "saliva_pH") warns once, naming the closest channel."""
+        value = self.values.get(channel)
+        if value is None:
+            if channel not in CHANNELS and channel not in DERIVED:
+                _warn_unknown(channel)
+            return default
+        return value
+
+    # old names, one release: `beat` was the 0..1 glow, `beats` the count
+    @property
+    def beat(self) -> float:
+        renamed("Participant.beat", "Participant.pulse")
+        return self.pulse
+
+    @beat.setter
+    def beat(self, value: float) -> None:
+        renamed("Participant.beat", "Participant.pulse")
+        self.pulse = value
+
+    @property
+    def beats(self) -> int:
+        renamed("Participant.beats", "Participant.beat_count")
+        return self.beat_count
+
+    @beats.setter
+    def beats(self, value: int) -> None:
+        renamed("Participant.beats", "Participant.beat_count")
+        self.beat_count = value
 
     def norm(self, channel: str) -> float:
         """The smoothed value mapped from its channel's plausible range to 0..1."""
         c = CHANNELS[channel]
         return float(np.clip((self.get(channel, c.low) - c.low) / (c.high - c.low), 0.0, 1.0))
+
+
+_renamed: set[str] = set()
+_unknown: set[str] = set()
+
+
+def renamed(old: str, new: str) -> None:
+    """Warn once that an old name still works but goes away in the next release."""
+    if old not in _renamed:
+        _renamed.add(old)
+        warnings.warn(f"{old} is deprecated and goes away in the next release: use {new}",
+                      FutureWarning, stacklevel=3)
+
+
+def _warn_unknown(channel: str) -> None:
+    if channel in _unknown:
+        return
+    _unknown.add(channel)
+    close = difflib.get_close_matches(str(channel), [*CHANNELS, *DERIVED], n=1)
+    logging.getLogger("symphony").warning(
+        "p.get('%s'): no such channel%s; it reads the default until one arrives",
+        channel, f" (did you mean '{close[0]}'?)" if close else "")
 
 
 class ChannelValues(dict):
@@ -165,6 +218,62 @@ class Group:
             self.spread = ChannelValues(self.spread, midpoint=False)
 
 
+GLITCH_FLOOR, GLITCH_FULL = 10.0, 100_000.0  # bad samples/s: level 0 below, 1 at and above
+
+
+@functools.total_ordering
+@dataclass
+class Glitch:
+    """Bad input as a scene sees it. `count`: samples rejected or repaired since the last
+    frame (all sources). `level`: 0..1, how much is arriving now, on a log scale so that a
+    trickle and a flood both show: about 0.25 at 100 bad samples a second, 0.5 at 1000, 0.75
+    at 10 000, 1 at 100 000; it rises at once with a burst and fades over about half a second.
+    (Before, `frame.glitch` was the level itself: as a number it still reads as the level, for
+    one release, with a warning.)"""
+
+    level: float = 0.0
+    count: int = 0
+
+    @staticmethod
+    def level_of(rate: float) -> float:
+        """The level for a rate of bad samples per second."""
+        return min(max(math.log1p(rate / GLITCH_FLOOR) / math.log1p(GLITCH_FULL / GLITCH_FLOOR), 0.0), 1.0)
+
+    def _old(self) -> float:
+        renamed("frame.glitch as a number", "frame.glitch.level (and frame.glitch.count)")
+        return self.level
+
+    def __float__(self) -> float:
+        return self._old()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Glitch):
+            return (self.level, self.count) == (other.level, other.count)
+        return self._old() == other if isinstance(other, (int, float)) else NotImplemented
+
+    def __lt__(self, other: object) -> bool:
+        value = other.level if isinstance(other, Glitch) else other
+        return self._old() < value  # type: ignore[operator]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __mul__(self, other):
+        return self._old() * other
+
+    __rmul__ = __mul__
+
+    def __add__(self, other):
+        return self._old() + other
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return self._old() - other
+
+    def __rsub__(self, other):
+        return other - self._old()
+
+
 @dataclass
 class Frame:
     index: int
@@ -174,5 +283,10 @@ class Frame:
     events: list[Event]
     group: Group
     alcoves: dict[str, Group] = field(default_factory=dict)  # the same metrics per Alcove
-    glitches: int = 0  # bad input rejected or repaired since the last frame (all sources)
-    glitch: float = 0.0  # 0..1 envelope of recent glitches: rises with bursts, fades in ~0.5 s
+    glitch: Glitch = field(default_factory=Glitch)  # bad input: .level 0..1, .count this frame
+
+    @property
+    def glitches(self) -> int:
+        """Deprecated: frame.glitch.count."""
+        renamed("frame.glitches", "frame.glitch.count")
+        return self.glitch.count

@@ -41,8 +41,9 @@ class StrandLayer(Layer):
     radius = ArrayKnob("radius", "bundle thickness, world units (0.05..0.6)")
     spin = ArrayKnob("spin", "how fast a bundle's strands turn round its spine, rad/s")
     force = ArrayKnob("force", "extra acceleration per bundle, world units/s² (x, y, z)")
-    active = ArrayKnob("active", "1 drawn and braided, 0 hidden (set by the engine while "
-                       "follow_participants is True)")
+    active = ArrayKnob("active", "0..1 presence: drawn (its light × active) and braided while > 0; "
+                       "while follow_participants the engine eases it to 1 for a present "
+                       "participant (fade_in s) and to 0 for one who left (fade_out s)")
     # the braid
     braid_turns = Knob("braid_turns", "plait periods root to tip in the collective braid")
     braid_spin = Knob("braid_spin", "how fast the plait slides along the strands, rad/s")
@@ -52,7 +53,10 @@ class StrandLayer(Layer):
     stiffness = Knob("stiffness", "pull towards the braid's shape, 1/s² (low: the flow combs)")
     bending = Knob("bending", "0..1 straightening per constraint sweep")
     damping = Knob("damping", "0..1 velocity kept per 1/60 s")
-    field_force = Knob("field_force", "how much the flow field pushes the strands")
+    field_force = Knob("field_force", "how much the flow pushes the strands, 1/s: a flow of 1 unit/s "
+                       "accelerates the tips by field_force units/s² (less towards the root)")
+    glide = Knob("glide", "seconds: as people come and go, roots glide to their new places "
+                 "round the ring with this time constant (0: they jump)")
     # shape and placement
     height = Knob("height", "root-to-tip height, world units (see set_length)")
     ring_radius = Knob("ring_radius", "radius of the ring of roots, world units")
@@ -74,6 +78,10 @@ class StrandLayer(Layer):
         # "ribbons" (GPU), "cpu" (one-pixel lines drawn by Numba: software GL), "lines" (the
         # same through GL), or "auto" by GL renderer
         self.path = "auto"
+        self.fade_in = 0.5  # seconds for a newcomer's bundle to light up (follow_participants)
+        self.fade_out = 1.5  # seconds for the bundle of someone who left to fade away
+        self._want = np.zeros(bundles, F32)
+        self._followed = False
 
     @property
     def bundles(self) -> int:
@@ -108,13 +116,24 @@ class StrandLayer(Layer):
         k = j * sv.strands + bundle * sv.strands_per_bundle
         return float(sv.x[k]), float(sv.y[k]), float(sv.z[k])
 
-    def follow(self, participants) -> None:
-        """Bundles follow participants: slot % bundles is active while not stale."""
-        active = self._solver.active
-        active[:] = 0.0
+    def follow(self, participants, dt: float = 0.0) -> None:
+        """Bundles follow participants: bundle slot % bundles goes towards 1 while its
+        participant is present (not stale), towards 0 once they are stale or gone, over
+        fade_in / fade_out seconds. The first call sets it at once (a fresh or reloaded scene
+        shows who is here without a fade)."""
+        active, want = self._solver.active, self._want
+        want[:] = 0.0
         for p in participants:
             if not p.stale:
-                active[p.slot % active.shape[0]] = 1.0
+                want[p.slot % want.shape[0]] = 1.0
+        if not self._followed:
+            self._followed = True
+            active[:] = want
+            return
+        up = dt / self.fade_in if self.fade_in > 0 else 1.0
+        down = dt / self.fade_out if self.fade_out > 0 else 1.0
+        np.clip(want - active, -down, up, out=want)
+        active += want
 
     def step(self, dt: float, field: FlowField | None) -> None:
         self._solver.step(dt, field)
@@ -164,8 +183,8 @@ class ParticleLayer(Layer):
         self._solver.step(dt, field, self.strands._solver)
 
 
-def follow_participants(layers, participants) -> None:
+def follow_participants(layers, participants, dt: float = 0.0) -> None:
     """The engine's presence pass, before update(): layers that follow participants do."""
     for layer in layers:
         if layer.follow_participants and isinstance(layer, StrandLayer):
-            layer.follow(participants)
+            layer.follow(participants, dt)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from engine import kernel_cache
 from engine.clock import FixedClock, RealtimeClock
-from engine.data import Frame, Group
+from engine.data import Frame, Glitch, Group
 from engine.scene import (
     Scene,
     SceneError,
@@ -127,7 +127,8 @@ class Show:
         # `glitches`: bad data, not messages meant for another port (control on the data port)
         total = (getattr(rejects, "glitches", rejects.rejected) if rejects is not None else 0) + sum(
             self.signals.rejected.values())
-        frame.glitches = max(total - self._glitch_total, 0)
+        count = max(total - self._glitch_total, 0)
         self._glitch_total = total
-        self._glitch = self._glitch * math.exp(-frame.dt / 0.5) + min(frame.glitches / 8.0, 1.0)
-        frame.glitch = min(self._glitch, 1.0)
+        # bad samples per second, smoothed over 0.5 s (a burst counts at once), on a log scale
+        self._glitch = (self._glitch + count / 0.5) * math.exp(-frame.dt / 0.5)
+        frame.glitch = Glitch(Glitch.level_of(self._glitch), count)

@@ -179,7 +179,7 @@ def apply_bindings(scene: Scene, frame: Frame) -> None:
 def follow_presence(scene: Scene, frame: Frame) -> None:
     """Before update(): bundles of layers that follow participants (the default) show while
     their participant is present; a scene that sets `follow_participants = False` decides."""
-    follow_participants(all_layers(scene), frame.participants)
+    follow_participants(all_layers(scene), frame.participants, frame.dt)
 
 
 def step_scene(scene: Scene, dt: float) -> None:

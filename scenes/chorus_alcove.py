@@ -87,7 +87,7 @@ class ChorusAlcove(Scene):
             # dims the bundle rather than letting noise drive it; a stale one is gone (above)
             unsure = self.doubt * (1.0 - smoothstep(0.1, 0.5, p.quality.get("respiration", 1.0)))
             strands.color[b] = color + unsure * (0.55 * float(color.mean()) - color)
-            strands.glow[b] = (0.3 + 1.1 * inhale * depth + 0.6 * p.beat) * (1.0 - 0.6 * unsure)
+            strands.glow[b] = (0.3 + 1.1 * inhale * depth + 0.6 * p.pulse) * (1.0 - 0.6 * unsure)
         # the collective: synchrony braids the chorus, calm stills and softens it
         self.weave = smoothstep(0.4, 0.9, frame.group.synchrony)
         strands.togetherness = self.weave

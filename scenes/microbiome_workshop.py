@@ -8,7 +8,7 @@ the particles are. Saliva pH is colour chemistry, like an indicator dye: acidic 
 neutral green, alkaline blue-violet. A heartbeat sends a ripple out of the colony; a breath
 swells it.
 
-Bad input is part of the piece: `frame.glitch` (the envelope of rejected or repaired data)
+Bad input is part of the piece: `frame.glitch.level` (the envelope of rejected or repaired data)
 becomes interference on the hologram — tearing, chromatic fringes, flicker, scanlines — and a
 burst of glitches kicks jets through the culture. It is never shown as an error.
 
@@ -47,7 +47,7 @@ class MicrobiomeWorkshop(Scene):
     swirl = Param(3.0, 0.0, 8.0, doc="vortex strength of a fully loaded colony")
     clump = Param(2.0, 0.0, 5.0, doc="attractor strength of a full biofilm")
     ripple = Param(5.0, 0.0, 12.0, doc="strength of the heartbeat ripple out of a colony")
-    interference = Param(0.0, 0.0, 1.0, smoothing=0.15, doc="hologram interference (from frame.glitch)")
+    interference = Param(0.0, 0.0, 1.0, smoothing=0.15, doc="hologram interference (from frame.glitch.level)")
     calm_scan = Param(0.18, 0.0, 0.6, doc="scanlines when the data is clean")
 
     def setup(self) -> None:
@@ -94,13 +94,13 @@ class MicrobiomeWorkshop(Scene):
             tufts.radius[b] = 0.22 + 0.45 * film + 0.05 * p.breath
             tufts.spin[b] = 0.3 + 2.5 * load
             self.tufts.color[b] = dye(p.get("saliva_ph", 7.0))
-            self.tufts.glow[b] = 0.6 + 1.2 * p.beat
+            self.tufts.glow[b] = 0.6 + 1.2 * p.pulse
             # the colony: a whirl whose speed is the load, a pull whose grip is the biofilm
             field.vortex(centre, (0.0, 1.0, 0.0), self.swirl * (0.2 + load), 0.9)
             field.attract(centre, self.clump * film, 1.3)
-            if p.beat > 0.6:  # the heartbeat ripples outward through the dish
+            if p.pulse > 0.6:  # the heartbeat ripples outward through the dish
                 out = (centre[0], 0.0, centre[2])
-                field.jet(centre, out, self.ripple * p.beat, 0.7)
+                field.jet(centre, out, self.ripple * p.pulse, 0.7)
         self.culture.size = self.grain
         self.culture.intensity = self.bloom_of_life
         self.interfere(frame)
@@ -108,15 +108,15 @@ class MicrobiomeWorkshop(Scene):
 
     def interfere(self, frame: Frame) -> None:
         """Glitches in the data become the hologram's interference, and stir the culture."""
-        self.interference = frame.glitch
+        self.interference = frame.glitch.level
         g = self.interference
         post = self.post
         post.scanlines = self.calm_scan + 0.4 * g
         post.chromatic = 1.5 + 14.0 * g
         post.flicker = 0.08 + 0.6 * g
         post.glitch = 0.9 * g
-        if frame.glitches:  # a burst of bad packets kicks the culture
-            for _ in range(min(frame.glitches, 4)):
+        if frame.glitch.count:  # a burst of bad packets kicks the culture
+            for _ in range(min(frame.glitch.count, 4)):
                 at = self.rng.uniform(-RING, RING, 3) * (1.0, 0.2, 1.0)
                 way = self.rng.normal(size=3) * (1.0, 0.1, 1.0)
                 self.field.jet(at, way, 4.0 + 8.0 * g, 0.8)

@@ -93,10 +93,10 @@ class Symphony(Scene):
             # participants arrive one after another: each thread kindles over a second
             arrive = smoothstep(0.25 * k - 0.5, 0.25 * k + 0.5, frame.t)
             strands.color[b] = oral_colour(p, self.identity[b]) * arrive
-            strands.glow[b] = 0.8 + self.flash * p.beat
+            strands.glow[b] = 0.8 + self.flash * p.pulse
             strands.radius[b] = 0.2 + self.swell * p.breath
-            if p.beat > 0.5:  # each heartbeat sends a puff of current up the bundle
-                self.field.jet(strands.anchor(b, 0.15), (0.0, 1.0, 0.0), self.puff * p.beat, 0.6)
+            if p.pulse > 0.5:  # each heartbeat sends a puff of current up the bundle
+                self.field.jet(strands.anchor(b, 0.15), (0.0, 1.0, 0.0), self.puff * p.pulse, 0.6)
         # the braid follows breathing synchrony; the Param's smoothing eases it so it never snaps
         self.weave = smoothstep(0.7, 0.95, frame.group.synchrony)
         strands.togetherness = self.weave

@@ -112,7 +112,7 @@ class Tapestry(Scene):
             here.add(b)
             loom.active[b] = 1.0
             loom.color[b] = self.colour(b)
-            loom.glow[b] = 0.0 if p.stale else 0.8 + 1.2 * p.beat
+            loom.glow[b] = 0.0 if p.stale else 0.8 + 1.2 * p.pulse
             loom.radius[b] = 0.035 + 0.02 * p.breath
         for b in np.flatnonzero(loom.active):  # gone: the thread goes dark, its stitches stay, faint
             if b not in here:

@@ -121,7 +121,7 @@ class WellnessNetwork(Scene):
             crown.active[b] = 1.0
             crown.radius[b] = 0.14 + 0.05 * p.breath
             crown.color[b] = HUES[k] * (0.85 + 0.3 * (b % 3) / 2.0)
-            crown.glow[b] = 0.7 + 1.4 * p.beat
+            crown.glow[b] = 0.7 + 1.4 * p.pulse
         self.clusters = {a: k for a, k in self.clusters.items() if k in members}
         order = sorted(members)
         # each Alcove's own synchrony and mean breathing phase, as one complex number
@@ -137,7 +137,7 @@ class WellnessNetwork(Scene):
             # shared: both in step with themselves, and with each other
             agree = 0.5 + 0.5 * math.cos(cmath.phase(phase[i]) - cmath.phase(phase[j]))
             shared = abs(phase[i]) * abs(phase[j]) * agree
-            pulse = max(p.beat for p in members[i] + members[j])
+            pulse = max(p.pulse for p in members[i] + members[j])
             self.link(thread, i, j)
             thread.color[0] = 0.5 * (HUES[i] + HUES[j]) + 0.1
             thread.glow[0] = self.link_floor + self.link_gain * shared ** 2 + 0.5 * pulse * shared

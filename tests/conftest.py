@@ -25,9 +25,9 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subpro
 
 
 def start_broker(**kw):
-    """A private Mosquitto broker on loopback (engine.sources.mosquitto.Broker). CI installs
+    """A private Mosquitto broker on loopback (tests.mosquitto.Broker). CI installs
     mosquitto, so there a missing broker is a failure; elsewhere the test skips, saying why."""
-    from engine.sources.mosquitto import Broker, BrokerError
+    from tests.mosquitto import Broker, BrokerError
 
     try:
         return Broker(**kw)

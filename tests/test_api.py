@@ -121,3 +121,99 @@ def test_binding_a_misspelt_channel_warns_once_naming_the_closest(caplog):
         scene.bind("glow", "eda_phasic", (0.0, 1.0))  # derived by the signals: a real name
     warned = [r.getMessage() for r in caplog.records]
     assert len(warned) == 1 and "did you mean 'saliva_ph'" in warned[0], warned
+
+
+def test_reading_a_misspelt_participant_channel_warns_once_naming_the_closest(caplog):
+    from engine.data import Participant
+
+    p = Participant("p01", 0, {"saliva_ph": 6.8}, {}, 0.0, 0, 0.0, 0.0, 12.0)
+    with caplog.at_level("WARNING", logger="symphony"):
+        assert p.get("saliva_ph") == pytest.approx(6.8)
+        assert p.get("oral_temp", 36.5) == 36.5  # a real channel not here yet: quiet default
+        assert p.get("saliva_pH", 7.0) == 7.0 and p.get("saliva_pH", 7.0) == 7.0
+    warned = [r.getMessage() for r in caplog.records]
+    assert len(warned) == 1 and "p.get('saliva_pH')" in warned[0], warned
+    assert "did you mean 'saliva_ph'" in warned[0]
+
+
+def test_clear_data_names_and_the_old_ones_warn_once_each():
+    import warnings
+
+    from engine.clock import FixedClock
+    from engine.data import _renamed
+    from engine.runtime import Show
+    from engine.sources import open_source
+
+    _renamed.clear()
+    show = Show(Scene(), open_source("synthetic:participants=3,seed=2"), FixedClock(30))
+    frames = [show.advance() for _ in range(60)]
+    people = frames[-1].participants
+    assert max(p.beat_count for p in people) >= 1  # two seconds: a beat or more each
+    assert all(0.0 <= p.pulse <= 1.0 for p in people)
+    assert any(p.pulse > 0.0 for f in frames for p in f.participants)
+    p, frame = people[0], frames[-1]
+    with pytest.warns(FutureWarning, match=r"Participant\.beat is deprecated.*Participant\.pulse"):
+        assert p.beat == p.pulse
+    with pytest.warns(FutureWarning, match=r"Participant\.beats is deprecated.*beat_count"):
+        assert p.beats == p.beat_count
+    with pytest.warns(FutureWarning, match=r"frame\.glitches is deprecated.*frame\.glitch\.count"):
+        assert frame.glitches == frame.glitch.count == 0
+    with pytest.warns(FutureWarning, match=r"frame\.glitch as a number.*frame\.glitch\.level"):
+        assert 0.5 * frame.glitch == 0.0 and float(frame.glitch) == frame.glitch.level
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once each
+        assert p.beat == p.pulse and p.beats == p.beat_count and frame.glitch <= 1.0
+
+
+def test_one_option_parser_with_one_rule_for_booleans():
+    """Source specs and layout specs split and read booleans the same way (engine.options):
+    `maybe` is an error in both, where a layout used to read it as off."""
+    from engine.options import split_options, to_bool
+    from engine.render.layouts import LayoutError, parse_layout
+    from engine.sources import SourceError, open_source
+    from engine.sources.mqtt import MqttSource
+    from engine.sources.spec import parse_spec
+
+    assert [to_bool(v) for v in ("1", "TRUE", " yes", "on")] == [True] * 4
+    assert [to_bool(v) for v in ("0", "false", "No", "off", "")] == [False] * 5
+    with pytest.raises(ValueError):
+        to_bool("maybe")
+    assert split_options("8x6, cone=40", "layout 'q'", positional=1) == (["8x6"], {"cone": "40"})
+    with pytest.raises(ValueError, match="option 'cone' given twice"):
+        split_options("cone=1,cone=2", "x")
+    assert parse_spec("mqtt://127.0.0.1:1883/a/%23?tls=yes") == (
+        "mqtt", {"host": "127.0.0.1", "port": "1883", "topic": "a/#", "tls": "yes"})
+    with pytest.raises(SourceError, match="option 'tls' expects bool, got 'maybe'"):
+        open_source("mqtt://127.0.0.1:1883/a?tls=maybe")
+    assert MqttSource.options["tls"] is bool
+    assert parse_layout("sbs:squeeze=YES").squeeze and not parse_layout("sbs:squeeze=off").squeeze
+    with pytest.raises(LayoutError, match="squeeze must be 1/true/yes/on or 0/false/no/off, not 'maybe'"):
+        parse_layout("sbs:squeeze=maybe")
+    with pytest.raises(LayoutError, match=r"layout 'sbs:colour=1': unknown option 'colour'"):
+        parse_layout("sbs:colour=1")
+
+
+def test_dead_code_and_test_fixtures_are_out_of_the_package():
+    import engine.solver.field
+    import engine.sources
+    import engine.sources.base
+
+    assert not hasattr(engine.sources.base, "parse_options") and "parse_options" not in engine.sources.__all__
+    assert not hasattr(engine.solver.field, "sample_field")
+    assert not (ROOT / "engine" / "sources" / "mosquitto.py").exists()
+    assert (ROOT / "tests" / "mosquitto.py").is_file()
+
+
+def test_the_cheat_sheet_lists_the_whole_surface_on_one_screen():
+    from engine.knobs import Knob
+    from engine.layers import ParticleLayer, StrandLayer
+
+    sheet = engine.__doc__
+    lines = sheet.splitlines()
+    assert len(lines) <= 60 and max(map(len, lines)) <= 110  # one screen of a terminal
+    missing = [name for name in engine.__all__ if name not in sheet]
+    for layer in (StrandLayer, ParticleLayer):
+        missing += [f".{n}" for n, v in vars(layer).items() if isinstance(v, Knob) and f".{n}" not in sheet]
+    missing += [n for n in ("pulse", "beat_count", "glitch.level", "glitch.count", ".fade_in",
+                            ".fade_out", ".follow_participants", "phase=") if n not in sheet]
+    assert missing == []

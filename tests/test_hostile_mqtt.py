@@ -12,9 +12,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from engine.sources import SourceFatal, open_source
-from engine.sources.mosquitto import make_certificates
 from engine.sources.mqtt import MqttError, parse_message
 from tests.conftest import start_broker
+from tests.mosquitto import make_certificates
 
 USERS = {"alcove-hub": "s3cret-Pass"}
 

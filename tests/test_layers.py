@@ -112,3 +112,67 @@ def test_helpers():
     np.testing.assert_allclose(palette(0.0), (1.0, 0.25, 0.25), atol=1e-6)
     c = palette(0.3, a=(0.2, 0.2, 0.2), b=(0.1, 0.1, 0.1), c=(2.0, 2.0, 2.0), d=(0.0, 0.0, 0.0))
     assert c.dtype == np.float32 and c[0] == pytest.approx(0.2 + 0.1 * math.cos(2 * math.pi * 0.6))
+
+
+def _roots_and_tips(layer: StrandLayer) -> tuple[np.ndarray, np.ndarray]:
+    """(B, 2) x/z of each bundle's centre at the root and at the tip."""
+    c = layer._solver.bundle_centres()
+    return c[0][:, [0, 2]], c[-1][:, [0, 2]]
+
+
+def _regroup(glide: float) -> tuple[np.ndarray, float]:
+    """Four bundles settle, the last one leaves; returns the root path of bundle 1 over the
+    next 4 s and the most any bundle leaned (tip off its root) on the way."""
+    layer = StrandLayer(4, 3, 16, seed=2)
+    layer.glide = glide
+    for _ in range(30):
+        layer.step(1 / 30, None)
+    layer.active[3] = 0.0
+    path, lean = [], 0.0
+    for _ in range(120):
+        layer.step(1 / 30, None)
+        roots, tips = _roots_and_tips(layer)
+        path.append(roots[1])
+        lean = max(lean, float(np.linalg.norm(tips[:3] - roots[:3], axis=1).max()))
+    return np.array(path), lean
+
+
+def test_roots_glide_to_their_new_places_when_the_ring_respaces():
+    jump_path, jump_lean = _regroup(0.0)
+    path, lean = _regroup(StrandLayer(1, 1, 2).glide)
+    np.testing.assert_allclose(path[-1], jump_path[-1], atol=0.02)  # the same new place
+    total = float(np.linalg.norm(path[-1] - path[0]))
+    moves = np.linalg.norm(np.diff(path, axis=0), axis=1)
+    assert total > 0.5  # bundle 1 really had to move (a twelfth of the way round the ring)
+    # (a bundle's centre wobbles a little as its strands spin round the spine)
+    assert np.linalg.norm(jump_path[0] - jump_path[-1]) < 0.05 * total  # without glide: in one frame
+    assert moves.max() < 0.15 * total and (moves > 0.01).sum() >= 20  # with it: over many
+    assert lean < 0.5 * jump_lean, (lean, jump_lean)  # and the strands do not whip
+
+
+def test_a_participant_who_left_fades_out_and_then_the_others_close_the_ring():
+    layer = StrandLayer(3, 2, 8, seed=1)
+    layer.spin = 0.0  # (spinning strands move a bundle's centre a little)
+    here = [person(0), person(1), person(2)]
+    layer.follow(here)
+    for _ in range(10):
+        layer.follow(here, 1 / 30)
+        layer.step(1 / 30, None)
+    assert list(layer.active) == [1.0, 1.0, 1.0]
+    gone = here[:2] + [person(2, stale=True)]
+    alphas, roots = [], []
+    for _ in range(60):
+        layer.follow(gone, 1 / 30)
+        layer.step(1 / 30, None)
+        alphas.append(float(layer.active[2]))
+        roots.append(_roots_and_tips(layer)[0][1].copy())
+    alphas = np.array(alphas)
+    faded = int(np.argmax(alphas == 0.0))
+    assert alphas[0] == pytest.approx(1 - (1 / 30) / layer.fade_out, abs=1e-6)  # not snapped off
+    assert (np.diff(alphas) <= 0).all() and faded == pytest.approx(45, abs=1)  # 1.5 s, steadily
+    moved = np.linalg.norm(np.diff(np.array(roots), axis=0), axis=1)
+    assert moved[: faded - 1].max() < 1e-6  # while it fades, everyone keeps their place...
+    assert moved[faded:].max() > 1e-3  # ...then the others glide round to close the gap
+    back = [person(0), person(1), person(2)]
+    layer.follow(back, 1 / 30)
+    assert 0.0 < layer.active[2] < 1.0  # a newcomer lights up over fade_in

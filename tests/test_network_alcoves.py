@@ -29,12 +29,12 @@ def test_phases_beats_groups_and_staleness():
     for i in range(120):  # two seconds at 60 fps, the messages 0.5 s old
         f = _frame(i)
         state.apply(f, {"a1": (0.5, a1), "a2": (0.5, a2)})
-        beats = f.participants[0].beats
+        beats = f.participants[0].beat_count
     p1, p2, p3 = f.participants
     assert (p1.id, p1.alcove, p3.alcove) == ("a1-k000000000001", "a1", "a2")
     assert math.isclose(p1.breath_phase, (0.5 + 2 * math.pi * 15 / 60 * 0.5) % (2 * math.pi))
     assert math.isclose(p1.breath, math.cos(p1.breath_phase))
-    assert p2.breath_phase == 0.0 and p2.breath == 0.0 and math.isnan(p2.heart_rate) and p2.beats == 0
+    assert p2.breath_phase == 0.0 and p2.breath == 0.0 and math.isnan(p2.heart_rate) and p2.beat_count == 0
     assert beats == 1  # 60 bpm for (119/60) s: one wrap of the heart phase
     assert p1.values == {"heart_rate": 60.0, "breath_rate": 15.0, "eda_tonic": 2.0, "saliva_ph": 7.0}
     g1 = f.alcoves["a1"]

@@ -201,9 +201,9 @@ def test_control_messages_on_the_data_port_are_bad_address_not_glitches():
         glitch = []
         deadline = time.monotonic() + 20
         while src.rejects.counts.get("bad_address", 0) < 20 and time.monotonic() < deadline:
-            glitch.append(show.advance().glitch)
+            glitch.append(show.advance().glitch.level)
             time.sleep(0.01)
-        glitch.append(show.advance().glitch)
+        glitch.append(show.advance().glitch.level)
     assert src.rejects.counts["bad_address"] == 20
     assert max(glitch) == 0.0 and src.rejects.glitches == 0
 

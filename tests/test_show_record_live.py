@@ -27,8 +27,8 @@ def test_a_recorded_live_show_renders_back_frame_for_frame(tmp_path, x_display, 
     code = code.replace("from engine import ", "from engine import Param, ")  # a fader that glides
     code = code.replace("    max_participants = 4\n",
                         "    max_participants = 4\n    glow = Param(0.3, 0.0, 1.0, smoothing=0.3)\n")
-    colour = "(self.glow + 0.7 * p.beat, 0.5, 1.0)"
-    scene_file.write_text(code.replace("(0.3 + 0.7 * p.beat, 0.5, 1.0)", colour))
+    colour = "(self.glow + 0.7 * p.pulse, 0.5, 1.0)"
+    scene_file.write_text(code.replace("(0.3 + 0.7 * p.pulse, 0.5, 1.0)", colour))
     record = tmp_path / "show.xdf"
     seen: list[np.ndarray] = []
 

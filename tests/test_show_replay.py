@@ -149,7 +149,7 @@ def test_scene_reloads_and_a_rollback_replay_as_they_ran(tmp_path):
     streams = ShowStreams(rec, {"seed": 2, "size": list(SIZE), "layout": "flat"}, source=src)
     streams.scene(0, 0.0, scene_file, original)
     reloader = SceneReloader(str(scene_file), seed=2, interval=0.0)
-    edits = {12: original.replace("(0.3 + 0.7 * p.beat, 0.5, 1.0)", "(1.0, 0.3 + 0.7 * p.beat, 0.2)"),
+    edits = {12: original.replace("(0.3 + 0.7 * p.pulse, 0.5, 1.0)", "(1.0, 0.3 + 0.7 * p.pulse, 0.2)"),
              24: original.replace("def update(self, frame) -> None:\n",
                                   "def update(self, frame) -> None:\n        raise RuntimeError('typo')\n")}
     drawn, ctx = [], headless_context()

@@ -49,9 +49,9 @@ def test_beats_and_bad_values():
     p = frame.participants[0]
     assert p.raw["eda"] == 5.0
     assert sig.rejected["non_finite"] == 2
-    assert 0.6 < p.beat <= 1.0 and p.beats == 1
+    assert 0.6 < p.pulse <= 1.0 and p.beat_count == 1
     frame = sig.update([], [], 2.0, 1, 1.0)
-    assert frame.participants[0].beat < 0.01
+    assert frame.participants[0].pulse < 0.01
     # a third participant exceeds the scene's cap: ignored (the scene's choice), not a rejection
     sig.update([Chunk(pid, "eda", np.array([3.0]), np.array([1.0], np.float32))
                 for pid in ("p1", "p2")], [], 3.0, 2, 1.0)
@@ -103,12 +103,12 @@ def test_beats_from_raw_waveforms(channel, fs, hr):
         frame = sig.update([Chunk("p1", channel, t[i:i + n], x[i:i + n])], [], now, k, 1 / 30)
         found = [e.t for e in frame.events if e.kind == "beat"]
         if found:  # the glow starts when the beat is detected, whatever the detector's latency
-            assert frame.participants[0].beat == 1.0
+            assert frame.participants[0].pulse == 1.0
         beats += found
     p = frame.participants[0]
     assert abs(p.heart_rate - hr) < 1.0 and abs(p.get("heart_rate") - hr) < 1.0
     assert abs(60.0 / np.diff(beats[2:]).mean() - hr) < 1.0
-    assert p.beats == len(beats)
+    assert p.beat_count == len(beats)
 
 
 def test_detectors_do_not_depend_on_how_the_stream_is_cut():
@@ -225,7 +225,7 @@ def test_participants_beyond_a_scenes_cap_are_ignored_quietly_and_the_operator_t
         show = Show(scene, src, FixedClock(30.0))
         frames = [show.advance() for _ in range(90)]
     assert len(show.signals.beyond_cap) == 2 and show.signals.beyond_cap_ignored > 90
-    assert max(f.glitch for f in frames) == 0.0 and sum(f.glitches for f in frames) == 0
+    assert max(f.glitch.level for f in frames) == 0.0 and sum(f.glitch.count for f in frames) == 0
     assert len({p.id for p in frames[-1].participants}) == 6
     told = [r.getMessage() for r in caplog.records if "draws up to 6 participants" in r.getMessage()]
     assert len(told) == 1, told

@@ -200,3 +200,44 @@ def test_glitched_show_keeps_running():
     assert all(np.isfinite(p.breath_rate) for p in frame.participants)
     with pytest.raises(SourceError, match="glitch must be between 0 and 1"):
         open_source("synthetic:glitch=2")
+
+
+def _glitch_levels(rate: float) -> np.ndarray:
+    from engine.clock import FixedClock
+    from engine.runtime import Show
+    from engine.scene import Scene
+
+    show = Show(Scene(), open_source(f"synthetic:participants=8,seed=3,glitch={rate}"), FixedClock(30))
+    frames = [show.advance() for _ in range(150)]
+    assert all(f.glitch.count >= 0 for f in frames)
+    return np.array([f.glitch.level for f in frames[30:]])
+
+
+def test_the_glitch_level_is_usable_not_stuck_at_one():
+    """frame.glitch.level grows with the bad input and moves with it: under glitch=0.3 it
+    neither sits at 1 nor at 0 (it used to read 1.0 on every frame from glitch=0.1 up)."""
+    clean, light, heavy = (_glitch_levels(r) for r in (0.0, 0.05, 0.3))
+    assert clean.max() == 0.0
+    assert 0.05 < light.mean() < heavy.mean() < 0.9, (light.mean(), heavy.mean())
+    assert heavy.max() < 1.0 and heavy.std() > 0.01
+
+
+def _synchrony(spec: str, seconds: float = 4.0) -> np.ndarray:
+    src, signals = open_source(spec), Signals()
+    out = []
+    for i in range(int(seconds * 30)):
+        t = (i + 1) / 30
+        out.append(signals.update(*src.poll(t), t, i, 1 / 30).group.synchrony)
+    return np.array(out)
+
+
+def test_a_start_phase_lets_a_short_render_show_the_braid():
+    """At seed 3 the default ritual reaches synchrony after about 6 s; starting the schedule
+    a fifth of the way through a 6 s period has the group in step from the first seconds."""
+    default = _synchrony("synthetic:seed=3")
+    early = _synchrony("synthetic:seed=3,sync_period=6,phase=0.2")
+    assert early[60:90].mean() > 0.8 and default[60:90].mean() < 0.3, (early[60:90].mean(),
+                                                                        default[60:90].mean())
+    assert open_source("synthetic:phase=0.5").phase == 0.5
+    with pytest.raises(SourceError, match="phase must be between 0 and 1"):
+        open_source("synthetic:phase=1.5")

@@ -91,7 +91,7 @@ class _Alcove:
                                          self.beats.tolist(), stale.tolist(), strict=True):
             p = Participant.__new__(Participant)
             p.__dict__.update(s)
-            p.breath_phase, p.breath, p.beat, p.beats, p.stale, p.last_seen = ph, b, bt, bc, st, t - age
+            p.breath_phase, p.breath, p.pulse, p.beat_count, p.stale, p.last_seen = ph, b, bt, bc, st, t - age
             people.append(p)
         return people, phase, ~stale
 

@@ -6,7 +6,8 @@ import os
 import time
 from dataclasses import dataclass
 
-from engine.sources.base import SourceError, _bool
+from engine.options import to_bool
+from engine.sources.base import SourceError
 from engine.sources.spec import parse_spec
 
 
@@ -34,7 +35,7 @@ def parse_url(url: str, default_topic: str = "") -> MqttUrl:
     ca = opts.get("ca", "")
     if ca and not os.path.isfile(ca):
         raise SourceError(f"mqtt URL: CA file {ca} does not exist")
-    tls = bool(ca) or _bool(opts.get("tls", "0"))
+    tls = bool(ca) or to_bool(opts.get("tls", "0"))
     try:
         port = int(opts.get("port", 8883 if tls else 1883))
     except ValueError:

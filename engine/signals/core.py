@@ -280,7 +280,7 @@ class Signals:
             values["eda_phasic"] = st.eda.phasic
         return Participant(
             id=st.id, slot=st.slot, values=values, raw=dict(st.raw),
-            beat=math.exp(-max(t - st.last_beat, 0.0) / BEAT_DECAY), beats=st.beats,
+            pulse=math.exp(-max(t - st.last_beat, 0.0) / BEAT_DECAY), beat_count=st.beats,
             breath=breath.value, breath_phase=breath.phase, breath_rate=values["breath_rate"],
             heart_rate=hr, eda_tonic=st.eda.tonic, eda_phasic=st.eda.phasic, stale=st.stale,
             alcove=st.alcove, last_seen=st.last_seen,

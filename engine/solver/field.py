@@ -15,7 +15,6 @@ import scipy.fft
 
 from engine import kernel_cache
 from engine.solver import fluid_kernels as fk
-from engine.solver.fluid_kernels import sample_field  # noqa: F401 - re-exported for kernels
 
 F32 = np.float32
 MAX_FORCES = 256

@@ -63,11 +63,15 @@ class StrandSolver:
         self.twist = np.zeros(bundles, F32)  # accumulated twist angle
         self.active = np.ones(bundles, F32)
         self.force = np.zeros((bundles, 3), F32)  # extra acceleration per bundle (e.g. wind)
-        # derived per bundle from the active set: its place on the ring and in the braid
-        self.home = np.zeros(bundles, F32)
-        self.lane = np.zeros(bundles, np.int32)
-        self.lane_angle = np.zeros(bundles, F32)
-        self.lane_r = np.zeros(bundles, F32)
+        # derived per bundle from the active set: its place on the ring and in the braid. The
+        # kernel reads the current places; when the active set changes they glide to the new
+        # ones (`glide` seconds) so roots slide round the ring instead of jumping
+        # rows: home (ring angle), lane (0..3, fractional while gliding), lane_angle, lane_r
+        self._places = np.zeros((4, bundles), F32)
+        self._goal = np.zeros((4, bundles), F32)  # the places to glide to
+        self._gliding = False
+        self._placed = False  # the first step puts every bundle in place at once
+        self.glide = 0.6  # seconds: time constant of the roots' glide to a new place
         self._active_count = -1
         self._active_mask = np.zeros(bundles, bool)
         # global braid parameters
@@ -92,19 +96,30 @@ class StrandSolver:
         self._field_scratch = np.zeros(((n + CHUNK - 1) // CHUNK, 3, CHUNK), F32)
         self.rest = self._rest_lengths()
         self._update_layout()
+        self._glide(1.0, snap=np.ones(bundles, bool))
         self._targets()
         for a, b in ((self.x, self.tx), (self.y, self.ty), (self.z, self.tz)):
             a[:] = b
         self.px, self.py, self.pz = self.x.copy(), self.y.copy(), self.z.copy()
 
     # -- layout ------------------------------------------------------------------------
-    def _update_layout(self) -> None:
+    # each bundle's place on the ring and in the braid, as the kernels read it (rows of one
+    # array, so a glide is a handful of vector operations)
+    home = property(lambda self: self._places[0])
+    lane = property(lambda self: self._places[1])
+    lane_angle = property(lambda self: self._places[2])
+    lane_r = property(lambda self: self._places[3])
+
+    def _update_layout(self) -> np.ndarray | None:
         """Spread the active bundles evenly round the ring and share them among the three
-        lanes of the braid in contiguous blocks (so no bundle travels far to its lane)."""
+        lanes of the braid in contiguous blocks (so no bundle travels far to its lane). Sets
+        the places to glide to; returns the bundles that just became active (placed at once,
+        as nobody saw them move), or None when the active set is unchanged."""
         active = self.active > 0
         count = int(active.sum())
         if count == self._active_count and np.array_equal(active, self._active_mask):
-            return
+            return None
+        arrived = active & ~self._active_mask
         self._active_mask = active.copy()
         self._active_count = count
         rank = np.cumsum(active) - 1
@@ -114,12 +129,34 @@ class StrandSolver:
         first = np.concatenate([[0], np.cumsum(per_lane)[:-1]])
         slot = rank - first[lane]
         size = np.maximum(per_lane[lane], 1)
-        self.home[:] = np.where(active, TWO_PI * rank / max(count, 1), self.home)
-        self.lane[:] = lane
-        self.lane_angle[:] = TWO_PI * slot / size
+        goal = self._goal
+        goal[0] = np.where(active, TWO_PI * rank / max(count, 1), goal[0])
+        goal[1] = np.where(active, lane, goal[1])
+        goal[2] = np.where(active, TWO_PI * slot / size, goal[2])
         # bundles of a lane sit on a ring that keeps neighbours about 2.3 radii apart
         spacing = 1.15 * 0.6 * self.radius / np.sin(np.pi / np.maximum(size, 2))
-        self.lane_r[:] = np.where(size > 1, spacing, 0.0)
+        goal[3] = np.where(active, np.where(size > 1, spacing, 0.0), goal[3])
+        self._gliding = True
+        return arrived
+
+    def _glide(self, h: float, snap: np.ndarray | None = None) -> None:
+        """Move each bundle's place towards its goal (exponentially, time constant `glide`;
+        angles and lanes the short way round); `snap` bundles, or all with glide 0, jump."""
+        if not self._gliding:
+            return
+        step = F32(1.0 - math.exp(-h / self.glide)) if self.glide > 0 else F32(1.0)
+        places, d = self._places, self._goal - self._places
+        d[:3] += _HALF_PERIOD  # home, lane, lane_angle wrap round: the short way
+        d[:3] %= _PERIOD
+        d[:3] -= _HALF_PERIOD
+        moved = d * step
+        if snap is not None:
+            moved[:, snap] = d[:, snap]
+        places += moved
+        places[:3] %= _PERIOD
+        if np.abs(d - moved).max() < 1e-5:  # close enough: stand exactly on the goals, stop
+            places[:] = self._goal
+            self._gliding = False
 
     def _targets(self) -> None:
         braid_targets(self.tx, self.ty, self.tz, self.strands, self.points, self.bundle_of,
@@ -166,7 +203,9 @@ class StrandSolver:
     def step(self, dt: float, field: FlowField | None = None) -> None:
         substeps = max(1, math.ceil(dt / self.max_substep - 1e-9))
         h = dt / substeps
-        self._update_layout()
+        arrived = self._update_layout()
+        if not self._placed or arrived is not None and arrived.any():
+            self._place_arrivals(arrived if self._placed else None)
         upright = self.placement() is None
         if field is not None:
             grid, r, inv = field.grid, field.resolution, field.inv_cell
@@ -176,6 +215,7 @@ class StrandSolver:
         for _ in range(substeps):
             self.twist += self.spin * F32(h)
             self.braid_phase += self.braid_spin * h
+            self._glide(h)
             self._targets()
             integrate(self.x, self.y, self.z, self.px, self.py, self.pz, self.tx, self.ty, self.tz,
                       self.strands, self.points, self.bundle_of, self.force, F32(h),
@@ -187,6 +227,31 @@ class StrandSolver:
                 separate(self.x, self.z, self.strands, self.points, self.bundle_of, self.active,
                          self.radius, F32(self.separation), self._centroid, self._shift)
             constrain(self.x, self.y, self.z, self.strands, self.points, self.rest, 0, F32(0), True)
+
+    def _place_arrivals(self, arrived: np.ndarray | None) -> None:
+        """Bundles that just became active take their place at once, standing on their
+        targets: they were not drawn, so nobody sees them jump. At the first step every
+        bundle whose place changed since construction does so (the scene's first active set),
+        unless its strands no longer stand where they were built (state carried over by a live
+        reload keeps its shapes; only the places snap)."""
+        built = self._placed or all(np.array_equal(a, t) for a, t in
+                                    ((self.x, self.tx), (self.y, self.ty), (self.z, self.tz)))
+        if arrived is None:  # the first step: those whose place changed since construction
+            snap = (self._places != self._goal).any(axis=0)
+            self._glide(0.0, snap=np.ones(self.bundles, bool))
+        else:
+            snap = arrived
+            self._glide(0.0, snap=snap)
+        self._placed = True
+        if not built or not snap.any():
+            return
+        self._targets()
+        strands = np.flatnonzero(snap[self.bundle_of])
+        k = (np.arange(self.points)[:, None] * self.strands + strands[None, :]).ravel()
+        for a, p, t in ((self.x, self.px, self.tx), (self.y, self.py, self.ty),
+                        (self.z, self.pz, self.tz)):
+            a[k] = t[k]
+            p[k] = t[k]
 
     def segment_lengths(self) -> np.ndarray:
         """(M-1, N) lengths of every segment, for tests and diagnostics."""
@@ -201,6 +266,8 @@ class StrandSolver:
 
 
 _NO_FIELD = np.zeros(4 * 64, F32)
+_PERIOD = np.array([[TWO_PI], [3.0], [TWO_PI]], F32)  # of home, lane and lane_angle
+_HALF_PERIOD = F32(0.5) * _PERIOD
 
 
 @njit(parallel=True, cache=True, fastmath=FAST)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from engine.sources.base import Source, SourceError, SourceFatal, convert_options, parse_options
+from engine.sources.base import Source, SourceError, SourceFatal, convert_options
 from engine.sources.mqtt import MqttSource
 from engine.sources.osc import OscSource
 from engine.sources.replay import ReplaySource
@@ -59,4 +59,4 @@ def source_descriptions() -> dict[str, str]:
 
 
 __all__ = ["SOURCE_KINDS", "Source", "SourceError", "SourceFatal", "SyntheticAlcove", "open_source",
-           "parse_options", "source_descriptions"]
+           "source_descriptions"]

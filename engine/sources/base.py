@@ -1,4 +1,4 @@
-"""The one interface every data source implements, and the `--source` spec syntax."""
+"""The one interface every data source implements, and its option check."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, ClassVar
 
 from engine.data import Chunk, Event
+from engine.options import convert_options as _convert
 
 if TYPE_CHECKING:
     from engine.sources.intake import Rejects
@@ -54,41 +55,6 @@ class Source(ABC):
         self.stop()
 
 
-def parse_options(text: str, allowed: dict[str, type], kind: str) -> dict[str, object]:
-    """Parse `a=1,b=x` against the option names and types a source declares."""
-    pairs: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SourceError(f"source '{kind}': option '{item}' needs a value (name=value)")
-        pairs[key] = value
-    return convert_options(pairs, allowed, kind)
-
-
-def _bool(text: str) -> bool:
-    value = text.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(text)
-
-
-_bool.__name__ = "bool"
-
-
 def convert_options(pairs: dict[str, str], allowed: dict[str, type], kind: str) -> dict[str, object]:
-    """Check option names and convert values to the types a source declares."""
-    out: dict[str, object] = {}
-    for key, value in pairs.items():
-        if key not in allowed:
-            names = ", ".join(sorted(allowed)) or "none"
-            raise SourceError(f"source '{kind}': unknown option '{key}' (options: {names})")
-        convert = _bool if allowed[key] is bool else allowed[key]
-        try:
-            out[key] = convert(value)
-        except (ValueError, OverflowError):
-            raise SourceError(
-                f"source '{kind}': option '{key}' expects {allowed[key].__name__}, got '{value}'"
-            ) from None
-    return out
+    """Check option names and convert values to the types a source declares (engine.options)."""
+    return _convert(pairs, allowed, f"source '{kind}'", SourceError)

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
+from engine.options import split_options
 from engine.sources.base import SourceError
 
 URL = re.compile(
@@ -31,13 +32,8 @@ MAX_SPEC = 4096
 
 
 def parse_query(query: str, kind: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in filter(None, query.split("&")):
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise SourceError(f"source '{kind}': option '{item[:40]}' needs a value (name=value)")
-        out[unquote(key)] = unquote(value)
-    return out
+    """`a=1&b=%2F`: the options of a URL (engine.options, %-escapes undone)."""
+    return split_options(query, f"source '{kind}'", SourceError, sep="&", url=True)[1]
 
 
 def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
@@ -87,13 +83,8 @@ def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
 
 
 def parse_pairs(text: str, kind: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SourceError(f"source '{kind}': option '{item[:40]}' needs a value (name=value)")
-        out[key.strip()] = value.strip()
-    return out
+    """`a=1,b=x`: the options after `kind:` (engine.options)."""
+    return split_options(text, f"source '{kind}'", SourceError)[1]
 
 
 def _redact(spec: str) -> str:

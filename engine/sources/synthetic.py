@@ -6,8 +6,12 @@ level with phasic responses) and four *simulated* dental-implant channels: saliv
 acid dips and slow recovery, oral temperature cooled by inhalation, bacterial load and the
 biofilm that follows it. A ritual schedule guides everyone's breathing with a shared pacer:
 each period (`sync_period`, 12 s by default: the 10-second demo tells it once) the group
-arrives and breathes apart, each on a phase of their own, then falls into step, then loosens
-again — so the group goes in and out of synchrony.
+breathes apart, each on a phase of their own, until 18 % of the period, is pulled into step by
+30 %, stays in step until 55 % and is loose again by 67 % — so the group goes in and out of
+synchrony (group synchrony follows about a second behind the pull). `phase` (0..1) starts the
+schedule part-way through its period: with `sync_period=6,phase=0.2` everyone breathes in
+step from the start, and group synchrony reads high as soon as the signals know everyone's
+breathing (about 2 s), so a short render shows the braid.
 
 The simulation steps at a fixed internal rate and draws from one seeded generator in a fixed
 order, so its output depends only on the seed and the times asked for, never on how often
@@ -21,6 +25,7 @@ import math
 import numpy as np
 
 from engine.data import Chunk, Event
+from engine.helpers import smoothstep
 from engine.sources.base import Source, SourceError
 from engine.sources.glitch import Glitcher
 from engine.sources.intake import Rejects
@@ -32,27 +37,25 @@ SLOW_EVERY = 50  # implant channels at 1 Hz
 SLOW_CHANNELS = ("saliva_ph", "oral_temp", "bacterial_load", "biofilm")
 
 
-def _smoothstep(a: float, b: float, x: float) -> float:
-    u = min(max((x - a) / (b - a), 0.0), 1.0)
-    return u * u * (3.0 - 2.0 * u)
-
-
 class SyntheticAlcove(Source):
     kind = "synthetic"
-    options = {"participants": int, "seed": int, "sync_period": float, "alcove": str, "glitch": float,
-               "alcoves": int}
+    options = {"participants": int, "seed": int, "sync_period": float, "phase": float, "alcove": str,
+               "glitch": float, "alcoves": int}
     description = ("built-in generated Alcove (participants=N, seed=S, sync_period=seconds, "
+                   "phase=0..1: where in its period the ritual starts, "
                    "glitch=P: dropouts, bursts, duplicates, out-of-order and garbage packets, "
                    "alcoves=K: participants shared out among Alcoves a1..aK)")
 
     def __init__(
         self, participants: int = 8, seed: int = 0, sync_period: float = 12.0, alcove: str = "a1",
-        glitch: float = 0.0, alcoves: int = 0,
+        glitch: float = 0.0, alcoves: int = 0, phase: float = 0.0,
     ) -> None:
         if not 1 <= participants <= 256:
             raise SourceError("source 'synthetic': participants must be between 1 and 256")
         if sync_period <= 0:
             raise SourceError("source 'synthetic': sync_period must be positive")
+        if not 0.0 <= phase <= 1.0:
+            raise SourceError("source 'synthetic': phase must be between 0 and 1")
         if not 0.0 <= glitch <= 1.0:
             raise SourceError("source 'synthetic': glitch must be between 0 and 1")
         if not 0 <= alcoves <= participants:
@@ -62,6 +65,7 @@ class SyntheticAlcove(Source):
         self.n = participants
         self.seed = seed
         self.sync_period = sync_period
+        self.phase = phase
         self.alcove = alcove
         self.ids = [f"p{i:02d}" for i in range(participants)]
         # alcoves=K: consecutive participants share an Alcove (a1..aK); 0 leaves chunks untagged
@@ -102,8 +106,8 @@ class SyntheticAlcove(Source):
     def apart(self, t: float) -> float:
         """Ritual schedule: 1 while everyone breathes on a phase of their own, 0 in step.
         Over a period: apart until 18 %, into step by 30 %, in step until 55 %, loose by 67 %."""
-        u = (t % self.sync_period) / self.sync_period
-        return 1.0 - _smoothstep(0.18, 0.3, u) * (1.0 - _smoothstep(0.55, 0.67, u))
+        u = ((t % self.sync_period) / self.sync_period + self.phase) % 1.0
+        return 1.0 - smoothstep(0.18, 0.3, u) * (1.0 - smoothstep(0.55, 0.67, u))
 
     def coupling(self, t: float) -> float:
         """How strongly breathing is pulled to its place against the shared pacer (rad/s):

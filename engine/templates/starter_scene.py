@@ -19,7 +19,7 @@ class StarterScene(Scene):
     # Parameters: a default, a range, and a smoothing time in seconds (they glide, never jump).
     # Read them as self.warmth etc. (the current, smoothed value); presets save and recall them.
     warmth = Param(0.3, 0.0, 1.0, smoothing=3.0, doc="0 cool blue .. 1 warm amber (bound below)")
-    pulse = Param(1.5, 0.0, 4.0, doc="how brightly a heartbeat flashes")
+    flash = Param(1.5, 0.0, 4.0, doc="how brightly a heartbeat flashes")
     spin = Param(8.0, 0.0, 30.0, doc="camera orbit, degrees per second")
 
     def setup(self) -> None:
@@ -44,7 +44,7 @@ class StarterScene(Scene):
         for p in frame.participants:
             b = p.slot % self.strands.bundles  # this participant's bundle
             self.strands.color[b] = colour
-            self.strands.glow[b] = 0.6 + self.pulse * p.beat  # p.beat: 1 at a heartbeat, fading
+            self.strands.glow[b] = 0.6 + self.flash * p.pulse  # p.pulse: 1 at a heartbeat, fading
             self.strands.radius[b] = 0.18 + 0.06 * p.breath  # p.breath: -1 exhaled .. 1 inhaled
         # breathing together (0..1) weaves the bundles into one braid
         self.strands.togetherness = frame.group.synchrony

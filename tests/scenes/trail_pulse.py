@@ -15,6 +15,6 @@ class TrailPulse(Scene):
 
     def update(self, frame) -> None:
         for p in frame.participants:
-            self.strands.color[p.slot] = (0.3 + 0.7 * p.beat, 0.5, 1.0)
+            self.strands.color[p.slot] = (0.3 + 0.7 * p.pulse, 0.5, 1.0)
         # trails on for 20 frames, off for 3: pre-rolls both cross segment starts and stop early
         self.post.trails = 0.5 if frame.index % 23 < 20 else 0.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import moderngl
 
+from engine.options import split_options, to_bool
 from engine.render.shaders import BoundVao, ShaderCache
 
 
@@ -17,25 +18,15 @@ class LayoutError(ValueError):
 
 
 class Options:
-    """`kind:pos1,pos2,key=value,...` split into positional words and named options."""
+    """`kind:pos1,pos2,key=value,...` split into positional words and named options (by
+    engine.options, the one parser source specs use too)."""
 
     def __init__(self, spec: str, allowed: tuple[str, ...], positional: int = 0) -> None:
         self.spec = spec
         kind, _, rest = spec.partition(":")
         self.kind = kind.strip().lower()
-        self.words: list[str] = []
-        self.named: dict[str, str] = {}
-        for item in filter(None, (p.strip() for p in rest.split(","))):
-            key, eq, value = item.partition("=")
-            if not eq:
-                self.words.append(item)
-            elif key.strip().lower() in allowed:
-                self.named[key.strip().lower()] = value.strip()
-            else:
-                names = ", ".join(allowed) or "none"
-                raise LayoutError(f"layout '{spec}': unknown option '{key}' (options: {names})")
-        if len(self.words) > positional:
-            raise LayoutError(f"layout '{spec}': unexpected '{self.words[positional]}'")
+        self.words, self.named = split_options(rest, f"layout '{spec}'", LayoutError,
+                                               positional=positional, allowed=allowed, lower=True)
 
     def number(self, key: str, default: float | None, lo: float, hi: float) -> float | None:
         if key not in self.named:
@@ -49,7 +40,11 @@ class Options:
         return value
 
     def flag(self, key: str) -> bool:
-        return self.named.get(key, "0").lower() in ("1", "true", "yes", "on")
+        try:
+            return to_bool(self.named.get(key, "0"))
+        except ValueError:
+            raise LayoutError(f"layout '{self.spec}': {key} must be 1/true/yes/on or 0/false/no/off, "
+                              f"not '{self.named[key]}'") from None
 
 
 def parse_grid(text: str, spec: str, what: str = "COLSxROWS") -> tuple[int, int]:
