@@ -18,6 +18,13 @@ import numpy as np
 
 from engine.outputs.formats import Format, FormatError, choose_format
 
+GOP_THREADS = 4  # encoder threads with a fixed GOP (cluster renders): the same on every machine
+
+
+def _unique() -> str:
+    """A name part no other writer (thread, process, machine) uses at the same time."""
+    return f"{os.getpid()}-{threading.get_ident()}-{os.urandom(4).hex()}"
+
 
 class VideoError(RuntimeError):
     pass
@@ -41,7 +48,9 @@ class VideoWriter:
             self._frames_dir = _FrameFolder(self.path, first_frame)
         else:
             self._frames_dir = None
-            self.partial = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
+            # unique per writer: a segment retried while a worker thought dead still writes
+            # cannot mix its packets into this file (the last complete one is moved in place)
+            self.partial = self.path.with_name(f".{self.path.stem}.{_unique()}.partial{self.path.suffix}")
             self.container = av.open(str(self.partial), mode="w", format=self.format.container)
             rate = Fraction(fps).limit_denominator(1001)
             self.stream = self.container.add_stream(self.format.codec, rate=rate)
@@ -52,6 +61,9 @@ class VideoWriter:
                 options |= {"crf": str(crf), "preset": preset}
             if gop is not None:  # a keyframe every `gop` frames, and only there
                 self.stream.codec_context.gop_size = gop
+                # x264's choices depend on its thread count, by default the machine's cores: a
+                # fixed count gives the same stream on every machine of a cluster
+                self.stream.codec_context.thread_count = GOP_THREADS
                 if self.format.codec == "libx264":
                     options["x264-params"] = f"keyint={gop}:min-keyint={gop}:scenecut=0"
             self.stream.options = options
@@ -155,7 +167,7 @@ class _FrameFolder:
         self.folder = pattern.parent
         if not self.folder.is_dir():
             raise VideoError(f"cannot write {pattern}: folder {self.folder} does not exist")
-        self.partial = self.folder / f".{pattern.name.replace('%', '_')}.{first_frame}.partial"
+        self.partial = self.folder / f".{pattern.name.replace('%', '_')}.{first_frame}.{_unique()}.partial"
         self.partial.mkdir(exist_ok=True)
         self.names: list[str] = []
 
