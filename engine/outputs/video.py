@@ -17,6 +17,7 @@ import av
 import numpy as np
 
 from engine.outputs.formats import Format, FormatError, choose_format
+from engine.outputs.yuv import Yuv420p
 
 GOP_THREADS = 4  # encoder threads with a fixed GOP (cluster renders): the same on every machine
 
@@ -67,6 +68,8 @@ class VideoWriter:
                 if self.format.codec == "libx264":
                     options["x264-params"] = f"keyint={gop}:min-keyint={gop}:scenecut=0"
             self.stream.options = options
+        # H.264/HEVC: planes converted here (nogil) rather than by libswscale inside PyAV
+        self._yuv = Yuv420p(size) if self.format.pix_fmt == "yuv420p" and not self.format.alpha else None
         self._free: queue.Queue[np.ndarray] = queue.Queue()
         for _ in range(buffers):
             self._free.put(np.empty((h, w, 4), np.uint8))
@@ -104,8 +107,11 @@ class VideoWriter:
                     self._free.put(buf)
                     self.frames += 1
                     continue
-                pixels = _light_over_alpha(buf) if self.format.alpha else buf
-                frame = av.VideoFrame.from_ndarray(pixels, format="rgba")
+                if self._yuv is not None:
+                    frame = av.VideoFrame.from_ndarray(self._yuv.convert(buf), format="yuv420p")
+                else:
+                    pixels = _light_over_alpha(buf) if self.format.alpha else buf
+                    frame = av.VideoFrame.from_ndarray(pixels, format="rgba")
                 self._free.put(buf)
                 frame.pts = self.frames
                 for packet in self.stream.encode(frame):

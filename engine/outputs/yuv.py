@@ -1,81 +1,67 @@
-"""yuv420p frames straight from GL: passes over the renderer's RGBA8 output write the Y, U
-and V planes, read back into the encoder's buffer.
+"""RGBA → yuv420p for H.264/HEVC, on the encoder thread, as libswscale converts it (BT.601
+limited range; chroma a 2-pixel box across and a [1 3 3 1]/8 filter down, edge rows repeated),
+within one level.
 
-Why: at 1080p, H.264's RGBA → yuv420p conversion (libswscale, on the encoder thread) costs
-8-13 ms a frame and the RGBA read back moves 8 MB; the read back of planes moves 3 MB. The
-passes convert as libswscale does (BT.601 limited range, its chroma filter), so files match
-the RGBA path within a level or two.
+Why: PyAV hands an RGBA frame to libswscale, which at 1080p costs about 12 ms of CPU a frame
+(measured 11.9-20 ms on the shared 2-core host); this kernel, 15-bit fixed point on the pixels
+read as little-endian uint32, costs 3.5 ms, and releases the GIL so the render thread runs on.
+A GL pass writing the planes was measured too: 16 ms of llvmpipe CPU (texel fetches are slow in
+software), so on software GL the conversion stays on the CPU.
 """
 
 from __future__ import annotations
 
-import moderngl
 import numpy as np
+from numba import njit
 
-from engine.render.shaders import BoundVao
+# coefficients / 255 in 15-bit fixed point; chroma sums carry weight 16 (2 across × 1+3+3+1)
+_Y = (8414, 16519, 3208)
+_U = (-4857, -9535, 14392)
+_V = (14392, -12051, -2341)
 
 
-class YuvPass:
-    """Reads a renderer's output as yuv420p planes: a (3h/2, w) uint8 array, as PyAV's
-    `VideoFrame.from_ndarray(..., format="yuv420p")` takes it."""
+@njit(cache=True, nogil=True, boundscheck=False)
+def rgba_to_yuv420p(rgba: np.ndarray, out: np.ndarray, acc: np.ndarray) -> None:
+    """(h, w, 4) uint8 RGBA (C-contiguous) → (3h/2, w) uint8 planes Y, U, V as PyAV's
+    `from_ndarray(..., "yuv420p")` takes them; `acc` is (3, w/2) int32 scratch."""
+    h, w = rgba.shape[0], rgba.shape[1]
+    px = rgba.reshape(h, w * 4).view(np.uint32)  # one pixel a word: R in the low byte
+    for y in range(h):
+        row, src = out[y], px[y]
+        for x in range(w):
+            p = np.int32(src[x])
+            row[x] = (_Y[0] * (p & 255) + _Y[1] * ((p >> 8) & 255) + _Y[2] * ((p >> 16) & 255)
+                      + (16 << 15) + (1 << 14)) >> 15
+    cw, ch = w // 2, h // 2
+    u_plane = out[h:].reshape(-1)
+    v_plane = u_plane[cw * ch:]
+    for cy in range(ch):
+        acc[:] = 0
+        for k in range(4):
+            src = px[min(max(2 * cy - 1 + k, 0), h - 1)]
+            wt = 1 if k == 0 or k == 3 else 3
+            for cx in range(cw):
+                a, b = np.int32(src[2 * cx]), np.int32(src[2 * cx + 1])
+                acc[0, cx] += wt * ((a & 255) + (b & 255))
+                acc[1, cx] += wt * (((a >> 8) & 255) + ((b >> 8) & 255))
+                acc[2, cx] += wt * (((a >> 16) & 255) + ((b >> 16) & 255))
+        o = cy * cw
+        for cx in range(cw):
+            r, g, b = acc[0, cx], acc[1, cx], acc[2, cx]
+            u_plane[o + cx] = (_U[0] * r + _U[1] * g + _U[2] * b + (128 << 19) + (1 << 18)) >> 19
+            v_plane[o + cx] = (_V[0] * r + _V[1] * g + _V[2] * b + (128 << 19) + (1 << 18)) >> 19
 
-    def __init__(self, renderer) -> None:
-        self.renderer = renderer
-        shaders = renderer.shaders
-        self.luma = BoundVao(shaders.get("yuv420p.glsl", {"LUMA": 1}), [])
-        self.chroma = BoundVao(shaders.get("yuv420p.glsl"), [])
-        self.size = (0, 0)
-        self._gl: list = []
-        self.sampler = renderer.ctx.sampler(filter=(moderngl.LINEAR, moderngl.LINEAR),
-                                            repeat_x=False, repeat_y=False)
 
-    def _resize(self, size: tuple[int, int]) -> None:
-        if size == self.size:
-            return
+class Yuv420p:
+    """Preallocated planes and scratch for one frame size (no allocation per frame)."""
+
+    def __init__(self, size: tuple[int, int]) -> None:
         w, h = size
-        if not fits(size):
-            raise ValueError("yuv420p planes from GL need a width divisible by 8 and an even height")
-        for obj in self._gl:
-            obj.release()
-        ctx = self.renderer.ctx
-        y = ctx.texture((w // 4, h), 4, dtype="f1")  # four plane bytes a texel
-        u, v = (ctx.texture((w // 8, h // 2), 4, dtype="f1") for _ in range(2))
-        self.y_fbo, self.uv_fbo = ctx.framebuffer([y]), ctx.framebuffer([u, v])
-        self._gl = [self.y_fbo, self.uv_fbo, y, u, v]
-        self.size = size
+        if w % 2 or h % 2:
+            raise ValueError("yuv420p needs an even width and height")
+        self.planes = np.empty((h * 3 // 2, w), np.uint8)
+        self.acc = np.empty((3, w // 2), np.int32)
 
-    def read_into(self, buffer: np.ndarray) -> np.ndarray:
-        """Convert the output rendered last (with flip_y) and copy its planes into `buffer`."""
-        w, h = size = self.renderer.size
-        self._resize(size)
-        ctx = self.renderer.ctx
-        ctx.disable(moderngl.BLEND)  # every value is written, not added
-        self.renderer.output.use(0)
-        self.sampler.use(0)
-        self.luma.program["u_rgba"].value = 0
-        self.y_fbo.use()
-        self.luma.get().render(moderngl.TRIANGLES, vertices=3)
-        prog = self.chroma.program
-        prog["u_rgba"].value = 0
-        prog["u_texel"].value = (1.0 / w, 1.0 / h)
-        self.uv_fbo.use()
-        self.chroma.get().render(moderngl.TRIANGLES, vertices=3)
-        self.sampler.clear(0)
-        flat = buffer.reshape(-1)
-        quarter = w * h // 4
-        self.y_fbo.read_into(flat[: w * h], components=4, alignment=1)
-        self.uv_fbo.read_into(flat[w * h: w * h + quarter], components=4, attachment=0, alignment=1)
-        self.uv_fbo.read_into(flat[w * h + quarter:], components=4, attachment=1, alignment=1)
-        return buffer
-
-
-def fits(size: tuple[int, int]) -> bool:
-    """Sizes the passes handle: four Y or U/V bytes per RGBA8 texel."""
-    return size[0] % 8 == 0 and size[1] % 2 == 0
-
-
-def read_frame(renderer, planes: YuvPass | None, buffer: np.ndarray) -> np.ndarray:
-    """Fill `buffer` from the last rendered frame: RGBA (h, w, 4), or yuv420p planes (3h/2, w)."""
-    if buffer.ndim == 2:
-        return planes.read_into(buffer)
-    return renderer.read_into(buffer)
+    def convert(self, rgba: np.ndarray) -> np.ndarray:
+        rgba_to_yuv420p(rgba, self.planes, self.acc)
+        return self.planes
