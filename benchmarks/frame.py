@@ -2,13 +2,16 @@
 
     python benchmarks/frame.py --json
     python benchmarks/frame.py --outputs 2 --json    # venue outputs: 2 x 1080p against 1
+    python benchmarks/frame.py --window              # the live window path (Xvfb) against offline
 
 The scene: 1,000,000 particles and 1,008 × 64 strands in a 64³ flow field, with bloom, driven
 by the synthetic Alcove. Ours uses the particle path the renderer picks (the CPU splat on
 software GL, point sprites on a GPU); the naive baseline, measured in the same run, is the
 same scene with every particle drawn as a GL point. Also times one 48-view quilt frame
 (8 × 6 views) at 4096 × 4096 when the quilt layout is available. Frame figures are medians
-over the measured frames (the mean is printed too): the host is shared and noisy.
+over the measured frames (the mean is printed too): the host is shared and noisy. Each case
+prints its steps: simulate, upload, draw (layers, CPU paint, trails), post (bloom and
+composite, timed inside the frame) and read back (or, with --window, the swap).
 """
 
 from __future__ import annotations
@@ -52,6 +55,82 @@ class BenchScene(Scene):
         self.camera.azimuth = 10.0 * frame.t
 
 
+class _Timed:
+    """A post pass (bloom, composite) timed inside the real frame: GL work queued before it is
+    finished first, so the time is the pass's own (the extra sync points cost little)."""
+
+    def __init__(self, inner, ctx, times: list[float]) -> None:
+        self.inner, self.ctx, self.times = inner, ctx, times
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+    def run(self, *args, **kwargs):
+        self.ctx.finish()
+        t = time.perf_counter()
+        out = self.inner.run(*args, **kwargs)
+        self.ctx.finish()
+        self.times[-1] += time.perf_counter() - t
+        return out
+
+
+def _time_post(renderer: Renderer, times: list[float]) -> None:
+    """Route the renderer's bloom and composite passes through timers adding into times[-1]."""
+    if not isinstance(renderer.composite, _Timed):
+        renderer.composite = _Timed(renderer.composite, renderer.ctx, times)
+    for vb in renderer._views.values():
+        if not isinstance(vb.bloom, _Timed):
+            vb.bloom = _Timed(vb.bloom, renderer.ctx, times)
+
+
+STEPS = ("simulate", "upload", "draw", "post", "present")
+
+
+def _frame(show: Show, scene, renderer: Renderer, present, post_times: list[float]) -> dict[str, float]:
+    """One frame, step by step (ms): simulate, upload, draw (layers, CPU paint, trails; the
+    render minus post), post (bloom + composite), present (read back, or a window's swap)."""
+    ctx = renderer.ctx
+    t0 = time.perf_counter()
+    show.advance()
+    t1 = time.perf_counter()
+    renderer.upload(scene)
+    ctx.finish()
+    t2 = time.perf_counter()
+    post_times.append(0.0)
+    present.render(renderer, scene)
+    ctx.finish()
+    t3 = time.perf_counter()
+    present.show()
+    t4 = time.perf_counter()
+    post = post_times[-1]
+    return {"simulate": (t1 - t0) * 1e3, "upload": (t2 - t1) * 1e3, "draw": (t3 - t2 - post) * 1e3,
+            "post": post * 1e3, "present": (t4 - t3) * 1e3}
+
+
+class _ReadBack:
+    """Offline: the offscreen output, read back into a preallocated buffer."""
+
+    name = "read_back"
+
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer, self.buf = renderer, renderer.new_frame_buffer()
+
+    def render(self, renderer: Renderer, scene) -> None:
+        renderer.layout.render(renderer, scene, renderer.output_fbo, renderer.size, True)
+
+    def show(self) -> None:
+        self.renderer.read_into(self.buf)
+
+
+def _summary(frames: list[dict[str, float]], present: str) -> dict:
+    totals = [sum(f.values()) for f in frames]
+    median = statistics.median(totals)
+    steps = {f"{k if k != 'present' else present}_ms": statistics.median(f[k] for f in frames)
+             for k in STEPS}
+    return {"ms_per_frame": median, "fps": 1000.0 / median, "mean_ms_per_frame": statistics.fmean(totals),
+            **steps}
+
+
 def measure(size: tuple[int, int], path: str, frames: int, warmup: int, layout=None) -> dict:
     ctx = headless_context()
     scene = BenchScene(seed=1)
@@ -59,28 +138,94 @@ def measure(size: tuple[int, int], path: str, frames: int, warmup: int, layout=N
     scene.sparks.path = path
     renderer = Renderer(ctx, size, layout=layout)
     show = Show(scene, open_source("synthetic:participants=16", seed=1), FixedClock(30))
-    buf = renderer.new_frame_buffer()
-    sims, draws = [], []
+    present, post_times, split = _ReadBack(renderer), [], []
     for i in range(warmup + frames):
-        t0 = time.perf_counter()
-        show.advance()
-        t1 = time.perf_counter()
-        renderer.render(scene, flip_y=True)
-        renderer.read_into(buf)
-        t2 = time.perf_counter()
+        step = _frame(show, scene, renderer, present, post_times)
+        _time_post(renderer, post_times)  # view buffers exist after the first frame
         if i >= warmup:
-            sims.append(t1 - t0)
-            draws.append(t2 - t1)
+            split.append(step)
     ctx.release()
-    totals = [s + d for s, d in zip(sims, draws, strict=True)]
-    median = statistics.median(totals)
     return {"size": f"{size[0]}x{size[1]}", "particle_path": path, "frames": frames,
-            "ms_per_frame": median * 1000, "fps": 1.0 / median,
-            "mean_ms_per_frame": statistics.fmean(totals) * 1000,
-            "simulate_ms": statistics.median(sims) * 1000,
-            "render_post_readback_ms": statistics.median(draws) * 1000,
+            **_summary(split, "read_back"),
             "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
             "gl_renderer": renderer.renderer_name}
+
+
+class _WindowPresent:
+    """The live show's path: the frame drawn into a window's default framebuffer, then swapped
+    (vsync off: the swap's own cost, not a wait for the display)."""
+
+    name = "swap"
+
+    def __init__(self, window) -> None:
+        self.window = window
+
+    def render(self, renderer: Renderer, scene) -> None:
+        screen = self.window.screen()
+        renderer.layout.render(renderer, scene, screen, self.window.framebuffer_size, False)
+
+    def show(self) -> None:
+        self.window.swap()
+
+
+def _xvfb(size: tuple[int, int]):
+    """An Xvfb display of the frame's size when none is set (as the tests start one)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    if os.environ.get("DISPLAY"):
+        return None
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        raise SystemExit("--window needs DISPLAY or Xvfb (apt-get install xvfb)")
+    n = next(n for n in range(90, 200) if not Path(f"/tmp/.X11-unix/X{n}").exists())
+    proc = subprocess.Popen([xvfb, f":{n}", "-screen", "0", f"{size[0]}x{size[1]}x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tempfile.gettempdir())
+    deadline = time.monotonic() + 15
+    while not Path(f"/tmp/.X11-unix/X{n}").exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise SystemExit("Xvfb did not start")
+        time.sleep(0.05)
+    os.environ["DISPLAY"] = f":{n}"
+    return proc
+
+
+def measure_window(size: tuple[int, int], frames: int, warmup: int) -> dict:
+    """The live window path against the offline path, in one GL context of one window: frames
+    alternate between drawing into the window and swapping, and drawing offscreen and reading
+    back (same scene, same load), so the difference is the window's own."""
+    from engine.outputs.window import Window
+
+    xvfb = _xvfb(size)
+    try:
+        window = Window("frame benchmark", size, vsync=False)
+        try:
+            scene = BenchScene(seed=1)
+            scene.setup()
+            renderer = Renderer(window.ctx, size)
+            show = Show(scene, open_source("synthetic:participants=16", seed=1), FixedClock(30))
+            presents = [_WindowPresent(window), _ReadBack(renderer)]
+            split: dict[str, list] = {p.name: [] for p in presents}
+            post_times: list[float] = []
+            for i in range(2 * (warmup + frames)):
+                present = presents[i % 2]
+                step = _frame(show, scene, renderer, present, post_times)
+                _time_post(renderer, post_times)
+                if i >= 2 * warmup:
+                    split[present.name].append(step)
+            name = renderer.renderer_name
+        finally:
+            window.destroy()
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(timeout=10)
+    win, off = _summary(split["swap"], "swap"), _summary(split["read_back"], "read_back")
+    return {"size": f"{size[0]}x{size[1]}", "frames": frames, "window": win, "baseline_offline": off,
+            "window_vs_offline_ms": win["ms_per_frame"] - off["ms_per_frame"],
+            "gl_renderer": name}
 
 
 def measure_outputs(outputs: int, frames: int, warmup: int, size=(1920, 1080)) -> dict:
@@ -186,9 +331,22 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=20)
     ap.add_argument("--baseline-frames", type=int, default=3)
     ap.add_argument("--no-quilt", action="store_true")
+    ap.add_argument("--window", action="store_true",
+                    help="the live window path (Xvfb when no DISPLAY) against offline, in this run")
+    ap.add_argument("--size", default="1920x1080", help="frame size for --window")
     ap.add_argument("--outputs", type=int, metavar="N",
                     help="time N 1080p venue outputs of the symphony scene against one, in this run")
     args = ap.parse_args()
+    if args.window:
+        result = measure_window(tuple(int(v) for v in args.size.split("x")), args.frames, 3)
+        if args.json:
+            print(json.dumps(result, indent=2))
+        else:
+            for key in ("window", "baseline_offline"):
+                r = result[key]
+                steps = ", ".join(f"{k} {v:.1f}" for k, v in r.items() if k.endswith("_ms"))
+                print(f"{key}: {r['ms_per_frame']:.1f} ms ({r['fps']:.1f} fps): {steps}")
+        return
     if args.outputs:
         result = measure_outputs(args.outputs, args.frames, 5)
         if args.json:
