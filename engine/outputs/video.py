@@ -38,6 +38,8 @@ class VideoWriter:
     abort never leaves a truncated file that looks complete.
     """
 
+    convert_yuv = True  # False hands RGBA to PyAV's libswscale (benchmarks/offline.py's baseline)
+
     def __init__(self, path: str | Path, size: tuple[int, int], fps: float, *,
                  crf: int = 18, preset: str = "veryfast", buffers: int = 4,
                  codec: str | None = None, gop: int | None = None, first_frame: int = 0) -> None:
@@ -69,7 +71,8 @@ class VideoWriter:
                     options["x264-params"] = f"keyint={gop}:min-keyint={gop}:scenecut=0"
             self.stream.options = options
         # H.264/HEVC: planes converted here (nogil) rather than by libswscale inside PyAV
-        self._yuv = Yuv420p(size) if self.format.pix_fmt == "yuv420p" and not self.format.alpha else None
+        planar = self.format.pix_fmt == "yuv420p" and not self.format.alpha
+        self._yuv = Yuv420p(size) if planar and self.convert_yuv else None
         self._free: queue.Queue[np.ndarray] = queue.Queue()
         for _ in range(buffers):
             self._free.put(np.empty((h, w, 4), np.uint8))
