@@ -69,6 +69,9 @@ class VideoWriter:
                 self.stream.codec_context.thread_count = GOP_THREADS
                 if self.format.codec == "libx264":
                     options["x264-params"] = f"keyint={gop}:min-keyint={gop}:scenecut=0"
+                elif self.format.codec == "libx265":  # x265 sizes its frame threads by the cores too
+                    options["x265-params"] = (f"{options.get('x265-params', 'log-level=error')}:keyint={gop}:"
+                                              f"min-keyint={gop}:scenecut=0:frame-threads={GOP_THREADS}")
             self.stream.options = options
         # H.264/HEVC: planes converted here (nogil) rather than by libswscale inside PyAV
         planar = self.format.pix_fmt == "yuv420p" and not self.format.alpha
