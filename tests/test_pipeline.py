@@ -86,3 +86,11 @@ def test_an_h264_file_decodes_to_the_rendered_frames(tmp_path):
         diff = np.abs(a.astype(int) - b[..., :3].astype(int)).mean()
         flipped = np.abs(a.astype(int) - b[::-1, :, :3].astype(int)).mean()
         assert diff < 3.0 and flipped > 2 * diff + 1.0, (diff, flipped)
+
+
+def test_a_frame_of_the_wrong_size_is_refused_not_written_out_of_bounds():
+    yuv = Yuv420p((64, 48))
+    with pytest.raises(ValueError, match="expected a"):
+        yuv.convert(np.zeros((50, 64, 4), np.uint8))
+    flipped = np.zeros((48, 64, 4), np.uint8)[::-1]  # not contiguous: converted all the same
+    assert yuv.convert(flipped)[0, 0] == 16

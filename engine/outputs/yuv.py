@@ -63,5 +63,9 @@ class Yuv420p:
         self.acc = np.empty((3, w // 2), np.int32)
 
     def convert(self, rgba: np.ndarray) -> np.ndarray:
-        rgba_to_yuv420p(rgba, self.planes, self.acc)
+        """The planes of `rgba` ((h, w, 4) uint8), valid until the next call."""
+        h, w = self.planes.shape[0] * 2 // 3, self.planes.shape[1]
+        if rgba.shape != (h, w, 4) or rgba.dtype != np.uint8:  # the kernel does not check bounds
+            raise ValueError(f"expected a ({h}, {w}, 4) uint8 frame, got {rgba.shape} {rgba.dtype}")
+        rgba_to_yuv420p(np.ascontiguousarray(rgba), self.planes, self.acc)
         return self.planes
