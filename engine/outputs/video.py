@@ -1,8 +1,8 @@
 """Video and frame writing with PyAV, encoded on a background thread so rendering and encoding
-overlap on the two cores; H.264/HEVC frames become yuv420p on that thread too (engine/outputs/
-yuv.py, cheaper than PyAV's libswscale). Frames pass through a small ring of preallocated buffers. The format
-follows the output's suffix (engine/outputs/formats.py): H.264 or HEVC MP4, ProRes 4444 with
-alpha, FFV1 lossless, PNG frames.
+overlap on the two cores; H.264/HEVC frames become yuv420p on that thread too (outputs/yuv.py,
+cheaper than PyAV's libswscale). Frames pass through a small ring of preallocated buffers. The
+format follows the output's suffix (engine/outputs/formats.py): H.264 or HEVC MP4, ProRes 4444
+with alpha, FFV1 lossless, PNG frames.
 """
 
 from __future__ import annotations
