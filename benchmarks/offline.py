@@ -8,7 +8,7 @@ All render the same scene, source, seed and length in this run:
   thread; its frame split (medians) shows where the time goes, with libswscale's conversion of
   the same pixels beside the encoder's own (baseline_convert_swscale, not counted in its fps);
 - overlapped: `render_video` as users run it, converting and encoding on a background thread
-  while the next frame simulates and draws; alternated round by round with the same render
+  while the next frame simulates and draws; alternated A B, B A, ... with the same render
   handing RGBA to libswscale (baseline_overlapped_swscale), best round of each printed;
 - overlapped_other_preset (with --other-preset): the size/speed trade of another x264 preset;
 - workers: `render_video(..., workers=N)`, segments rendered by a local Dask cluster from
@@ -132,7 +132,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--preset", default="veryfast", help="x264 preset (render's default: veryfast)")
     ap.add_argument("--other-preset", metavar="P", help="also render overlapped with this preset")
-    ap.add_argument("--rounds", type=int, default=2, help="alternations of the conversion A/B")
+    ap.add_argument("--rounds", type=int, default=4, help="alternations of the conversion A/B")
     args = ap.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
     frames = round(args.seconds * args.fps)
@@ -141,10 +141,11 @@ def main() -> None:
         overlapped(args.scene, 6, size, args.fps, folder / "warm.mp4")  # kernels compiled and cached
         results = {"scene": args.scene, "size": args.size, "frames": frames,
                    "serial": serial(args.scene, frames, size, args.fps, folder / "serial.mp4", args.preset)}
-        # the encoder's conversion against libswscale's, alternated (A B A B): the host is noisy
+        # the encoder's conversion against libswscale's, alternated: the host is noisy
         runs: dict[str, list[dict]] = {"overlapped": [], "baseline_overlapped_swscale": []}
-        for r in range(args.rounds):
-            for key, convert in (("overlapped", True), ("baseline_overlapped_swscale", False)):
+        pair = (("overlapped", True), ("baseline_overlapped_swscale", False))
+        for r in range(args.rounds):  # A B, B A, ...: a load that drifts favours neither
+            for key, convert in pair if r % 2 == 0 else pair[::-1]:
                 runs[key].append(overlapped(args.scene, frames, size, args.fps, folder / f"{key}{r}.mp4",
                                             args.preset, convert))
         for key, got in runs.items():
