@@ -1,7 +1,7 @@
 """Offline rendering to H.264, end to end: serial against overlapped against Dask workers.
 
     python benchmarks/offline.py --json [--size 1920x1080] [--seconds 4] [--workers 2]
-                                 [--preset veryfast] [--other-preset superfast] [--rounds 2]
+                                 [--preset veryfast] [--other-preset superfast] [--rounds 4]
 
 All render the same scene, source, seed and length in this run:
 - serial: simulate, draw, read back, convert to yuv420p and encode one after the other on one
