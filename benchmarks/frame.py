@@ -2,19 +2,23 @@
 
     python benchmarks/frame.py --json
     python benchmarks/frame.py --outputs 2 --json    # venue outputs: 2 x 1080p against 1
+    python benchmarks/frame.py --window              # the live window path (Xvfb) against offline
 
 The scene: 1,000,000 particles and 1,008 × 64 strands in a 64³ flow field, with bloom, driven
 by the synthetic Alcove. Ours uses the particle path the renderer picks (the CPU splat on
 software GL, point sprites on a GPU); the naive baseline, measured in the same run, is the
 same scene with every particle drawn as a GL point. Also times one 48-view quilt frame
 (8 × 6 views) at 4096 × 4096 when the quilt layout is available. Frame figures are medians
-over the measured frames (the mean is printed too): the host is shared and noisy.
+over the measured frames (the mean is printed too): the host is shared and noisy. Each case
+prints its steps: simulate, upload, draw (layers, CPU paint, trails), post (bloom and
+composite, timed inside the frame) and read back (or, with --window, the swap).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -23,6 +27,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.frame_steps import (  # noqa: E402
+    ReadBack,
+    WindowPresent,
+    start_xvfb,
+    summary,
+    time_frame,
+    time_post,
+)
 from engine import FlowField, ParticleLayer, Scene, StrandLayer  # noqa: E402
 from engine.clock import FixedClock  # noqa: E402
 from engine.render import Renderer, headless_context  # noqa: E402
@@ -59,28 +71,58 @@ def measure(size: tuple[int, int], path: str, frames: int, warmup: int, layout=N
     scene.sparks.path = path
     renderer = Renderer(ctx, size, layout=layout)
     show = Show(scene, open_source("synthetic:participants=16", seed=1), FixedClock(30))
-    buf = renderer.new_frame_buffer()
-    sims, draws = [], []
+    present, post_times, split = ReadBack(renderer), [], []
     for i in range(warmup + frames):
-        t0 = time.perf_counter()
-        show.advance()
-        t1 = time.perf_counter()
-        renderer.render(scene, flip_y=True)
-        renderer.read_into(buf)
-        t2 = time.perf_counter()
+        step = time_frame(show, scene, renderer, present, post_times)
+        time_post(renderer, post_times)  # view buffers exist after the first frame
         if i >= warmup:
-            sims.append(t1 - t0)
-            draws.append(t2 - t1)
+            split.append(step)
     ctx.release()
-    totals = [s + d for s, d in zip(sims, draws, strict=True)]
-    median = statistics.median(totals)
     return {"size": f"{size[0]}x{size[1]}", "particle_path": path, "frames": frames,
-            "ms_per_frame": median * 1000, "fps": 1.0 / median,
-            "mean_ms_per_frame": statistics.fmean(totals) * 1000,
-            "simulate_ms": statistics.median(sims) * 1000,
-            "render_post_readback_ms": statistics.median(draws) * 1000,
+            **summary(split, "read_back"),
             "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
             "gl_renderer": renderer.renderer_name}
+
+
+def measure_window(size: tuple[int, int], frames: int, warmup: int) -> dict:
+    """The live window path against the offline path, in one GL context of one window: frames
+    alternate between drawing into the window and swapping, and drawing offscreen and reading
+    back (same scene, same load), so the difference is the window's own."""
+    from engine.outputs.window import Window
+
+    xvfb = start_xvfb(size)
+    try:
+        window = Window("frame benchmark", size, vsync=False)
+        try:
+            scene = BenchScene(seed=1)
+            scene.setup()
+            renderer = Renderer(window.ctx, size)
+            show = Show(scene, open_source("synthetic:participants=16", seed=1), FixedClock(30))
+            presents = [WindowPresent(window), ReadBack(renderer)]
+            split: dict[str, list] = {p.name: [] for p in presents}
+            post_times: list[float] = []
+            for i in range(2 * (warmup + frames)):
+                present = presents[i % 2]
+                step = time_frame(show, scene, renderer, present, post_times)
+                time_post(renderer, post_times)
+                if i >= 2 * warmup:
+                    split[present.name].append(step)
+            name = renderer.renderer_name
+        finally:
+            window.destroy()
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(timeout=10)
+    from engine.runtime import MAX_STEP
+
+    win, off = summary(split["swap"], "swap"), summary(split["read_back"], "read_back")
+    # a live show's clock is real time: a frame longer than MAX_STEP takes several solver steps
+    # (this benchmark's fixed clock takes one), so a slow show also simulates more per frame
+    steps = math.ceil(win["ms_per_frame"] / (MAX_STEP * 1000.0))
+    return {"size": f"{size[0]}x{size[1]}", "frames": frames, "window": win, "baseline_offline": off,
+            "window_vs_offline_ms": win["ms_per_frame"] - off["ms_per_frame"],
+            "live_solver_steps_per_frame_at_this_speed": steps, "gl_renderer": name}
 
 
 def measure_outputs(outputs: int, frames: int, warmup: int, size=(1920, 1080)) -> dict:
@@ -186,9 +228,22 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=20)
     ap.add_argument("--baseline-frames", type=int, default=3)
     ap.add_argument("--no-quilt", action="store_true")
+    ap.add_argument("--window", action="store_true",
+                    help="the live window path (Xvfb when no DISPLAY) against offline, in this run")
+    ap.add_argument("--size", default="1920x1080", help="frame size for --window")
     ap.add_argument("--outputs", type=int, metavar="N",
                     help="time N 1080p venue outputs of the symphony scene against one, in this run")
     args = ap.parse_args()
+    if args.window:
+        result = measure_window(tuple(int(v) for v in args.size.split("x")), args.frames, 3)
+        if args.json:
+            print(json.dumps(result, indent=2))
+        else:
+            for key in ("window", "baseline_offline"):
+                r = result[key]
+                steps = ", ".join(f"{k} {v:.1f}" for k, v in r.items() if k.endswith("_ms"))
+                print(f"{key}: {r['ms_per_frame']:.1f} ms ({r['fps']:.1f} fps): {steps}")
+        return
     if args.outputs:
         result = measure_outputs(args.outputs, args.frames, 5)
         if args.json:

@@ -1,7 +1,8 @@
 """Video and frame writing with PyAV, encoded on a background thread so rendering and encoding
-overlap on the two cores. Frames pass through a small ring of preallocated buffers. The format
-follows the output's suffix (engine/outputs/formats.py): H.264 or HEVC MP4, ProRes 4444 with
-alpha, FFV1 lossless, PNG frames.
+overlap on the two cores; H.264/HEVC frames become yuv420p on that thread too (outputs/yuv.py,
+cheaper than PyAV's libswscale). Frames pass through a small ring of preallocated buffers. The
+format follows the output's suffix (engine/outputs/formats.py): H.264 or HEVC MP4, ProRes 4444
+with alpha, FFV1 lossless, PNG frames.
 """
 
 from __future__ import annotations
@@ -17,6 +18,14 @@ import av
 import numpy as np
 
 from engine.outputs.formats import Format, FormatError, choose_format
+from engine.outputs.yuv import Yuv420p
+
+GOP_THREADS = 4  # encoder threads with a fixed GOP (cluster renders): the same on every machine
+
+
+def _unique() -> str:
+    """A name part no other writer (thread, process, machine) uses at the same time."""
+    return f"{os.getpid()}-{threading.get_ident()}-{os.urandom(4).hex()}"
 
 
 class VideoError(RuntimeError):
@@ -30,6 +39,8 @@ class VideoWriter:
     abort never leaves a truncated file that looks complete.
     """
 
+    convert_yuv = True  # False hands RGBA to PyAV's libswscale (benchmarks/offline.py's baseline)
+
     def __init__(self, path: str | Path, size: tuple[int, int], fps: float, *,
                  crf: int = 18, preset: str = "veryfast", buffers: int = 4,
                  codec: str | None = None, gop: int | None = None, first_frame: int = 0) -> None:
@@ -41,7 +52,9 @@ class VideoWriter:
             self._frames_dir = _FrameFolder(self.path, first_frame)
         else:
             self._frames_dir = None
-            self.partial = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
+            # unique per writer: a segment retried while a worker thought dead still writes
+            # cannot mix its packets into this file (the last complete one is moved in place)
+            self.partial = self.path.with_name(f".{self.path.stem}.{_unique()}.partial{self.path.suffix}")
             self.container = av.open(str(self.partial), mode="w", format=self.format.container)
             rate = Fraction(fps).limit_denominator(1001)
             self.stream = self.container.add_stream(self.format.codec, rate=rate)
@@ -52,9 +65,18 @@ class VideoWriter:
                 options |= {"crf": str(crf), "preset": preset}
             if gop is not None:  # a keyframe every `gop` frames, and only there
                 self.stream.codec_context.gop_size = gop
+                # x264's choices depend on its thread count, by default the machine's cores: a
+                # fixed count gives the same stream on every machine of a cluster
+                self.stream.codec_context.thread_count = GOP_THREADS
                 if self.format.codec == "libx264":
                     options["x264-params"] = f"keyint={gop}:min-keyint={gop}:scenecut=0"
+                elif self.format.codec == "libx265":  # x265 sizes its frame threads by the cores too
+                    options["x265-params"] = (f"{options.get('x265-params', 'log-level=error')}:keyint={gop}:"
+                                              f"min-keyint={gop}:scenecut=0:frame-threads={GOP_THREADS}")
             self.stream.options = options
+        # H.264/HEVC: planes converted here (nogil) rather than by libswscale inside PyAV
+        planar = self.format.pix_fmt == "yuv420p" and not self.format.alpha
+        self._yuv = Yuv420p(size) if planar and self.convert_yuv else None
         self._free: queue.Queue[np.ndarray] = queue.Queue()
         for _ in range(buffers):
             self._free.put(np.empty((h, w, 4), np.uint8))
@@ -92,8 +114,11 @@ class VideoWriter:
                     self._free.put(buf)
                     self.frames += 1
                     continue
-                pixels = _light_over_alpha(buf) if self.format.alpha else buf
-                frame = av.VideoFrame.from_ndarray(pixels, format="rgba")
+                if self._yuv is not None:
+                    frame = av.VideoFrame.from_ndarray(self._yuv.convert(buf), format="yuv420p")
+                else:
+                    pixels = _light_over_alpha(buf) if self.format.alpha else buf
+                    frame = av.VideoFrame.from_ndarray(pixels, format="rgba")
                 self._free.put(buf)
                 frame.pts = self.frames
                 for packet in self.stream.encode(frame):
@@ -155,7 +180,7 @@ class _FrameFolder:
         self.folder = pattern.parent
         if not self.folder.is_dir():
             raise VideoError(f"cannot write {pattern}: folder {self.folder} does not exist")
-        self.partial = self.folder / f".{pattern.name.replace('%', '_')}.{first_frame}.partial"
+        self.partial = self.folder / f".{pattern.name.replace('%', '_')}.{first_frame}.{_unique()}.partial"
         self.partial.mkdir(exist_ok=True)
         self.names: list[str] = []
 

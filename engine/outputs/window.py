@@ -111,15 +111,8 @@ class Window:
         return glfw.get_framebuffer_size(self.handle)
 
     @property
-    def position(self) -> tuple[int, int]:
-        return glfw.get_window_pos(self.handle)
-
-    @property
     def should_close(self) -> bool:
         return bool(glfw.window_should_close(self.handle))
-
-    def close_later(self) -> None:
-        glfw.set_window_should_close(self.handle, True)
 
     def screen(self) -> moderngl.Framebuffer:
         """The window's framebuffer, with its viewport matching the current size."""
