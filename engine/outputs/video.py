@@ -20,7 +20,11 @@ import numpy as np
 from engine.outputs.formats import Format, FormatError, choose_format
 from engine.outputs.yuv import Yuv420p
 
-GOP_THREADS = 4  # encoder threads with a fixed GOP (cluster renders): the same on every machine
+# Encoder threads with a fixed GOP (cluster renders). One: the same stream on every machine and
+# every run. With 4, x264 ran sliced threads with a threaded lookahead, and the first packet of
+# a later GOP differed in 2 of 5 runs of identical frames (the farm test's flake); the workers
+# give the parallelism instead.
+GOP_THREADS = 1
 
 
 def _unique() -> str:
