@@ -130,6 +130,20 @@ def test_a_dead_receiver_is_respawned_without_waiting_for_it(osc):
     assert src.info  # and it comes up by itself
 
 
+def test_the_decoders_address_cache_stays_bounded_under_an_address_flood():
+    from engine.sources.osc import MAX_ROUTES
+    from engine.sources.oscwire import parse_packet
+
+    dec = Decoder(Intake(Rejects("routes", quiet=True), max_participants=16))
+    for k in range(2 * MAX_ROUTES + 10):  # distinct ids, then distinct 2,000-character ids
+        dec.message(parse_packet(msg(f"/alcove/a1/p/f{k}/eda", 1.0))[0], time.time())
+    assert 0 < len(dec._routes) <= MAX_ROUTES
+    dec._routes.clear()
+    for k in range(100):
+        dec.message(parse_packet(msg(f"/alcove/a1/p/{'x' * 2000}{k}/eda", 1.0))[0], time.time())
+    assert dec._routes == {} and dec.rejects.counts["bad_participant"] == 100
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.one_of(
     st.binary(max_size=64),

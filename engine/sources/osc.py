@@ -37,7 +37,7 @@ DEFAULT_INTERVAL = 1.0 / 250.0
 MAX_PACKET = 65536
 TIME_WINDOW = 86400.0  # plausible sample times: the receiver's clock ± a day
 DRAIN_SECONDS = 0.02  # drain the socket at most this long before shipping a batch
-MAX_ROUTES = 8192  # addresses remembered as valid
+MAX_ROUTES, MAX_ROUTE_LEN = 8192, 160  # addresses remembered as valid (ids are at most 32 characters)
 
 
 class OscSource(WorkerSource):
@@ -102,9 +102,10 @@ class Decoder:
             self.rejects.add("bad_address")  # the alcove reaches files and topics: the id rule
             return None
         route = (parts[2], parts[4], parts[5])
-        if len(self._routes) >= MAX_ROUTES:  # an id flood: start over rather than grow
-            self._routes.clear()
-        self._routes[address] = route
+        if len(address) <= MAX_ROUTE_LEN:  # a valid one fits; a 65,000-character one is not kept
+            if len(self._routes) >= MAX_ROUTES:  # an id flood: start over rather than grow
+                self._routes.clear()
+            self._routes[address] = route
         return route
 
     def message(self, msg: OscMessage, arrival: float) -> list:
