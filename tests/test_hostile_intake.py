@@ -108,3 +108,13 @@ def test_a_budget_binds_only_under_contention_and_refills_at_its_share():
     for k in range(3 * MAX_KEYS):  # port-hopping: the table stays bounded
         b.allowed(("10.0.0.1", k), 3.0 + k * 1e-6)
     assert len(b._buckets) <= MAX_KEYS
+
+
+def test_the_glitchers_record_of_drops_is_bounded():
+    from engine.sources.glitch import MAX_DROPPED, Glitcher
+
+    g = Glitcher(seed=15, rate=1.0)  # every packet glitched: a quarter of them dropped
+    for tick in range(20):
+        g.tick(tick, [(f"p{k % 64}", "eda", [tick * 0.01 + k * 1e-5], [5.0]) for k in range(200)])
+    assert 800 < len(g.dropped) < 1200  # recorded, for tests...
+    assert g.dropped.maxlen == MAX_DROPPED  # ...but a long show keeps the last ones only (on main: all)
