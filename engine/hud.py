@@ -23,6 +23,18 @@ LINE = 14
 STATUS_EVERY = 0.25  # seconds between status redraws
 
 
+def source_alarms(source: object) -> list[str]:
+    """Sources that gave up for good (refused login, TLS mismatch): the operator must see them
+    for as long as the show runs, not for the one frame the error was raised in. A failover's
+    live source counts too (the fallback keeps the audience fed, the operator still fixes it)."""
+    out = []
+    for src in (source, getattr(source, "live", None)):
+        fatal = getattr(src, "fatal", "") if src is not None else ""
+        if fatal:
+            out.append(f"source {getattr(src, 'kind', '?')} FAILED: {fatal} (fix it and restart the show)")
+    return out
+
+
 class _Strip:
     """One rasterised band of text and where it sits on the target."""
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.clock import RealtimeClock
-from engine.hud import Hud
+from engine.hud import Hud, source_alarms
 from engine.outputs.image import save_png
 from engine.outputs.window import Window
 from engine.recording.recorder import Recorder
@@ -202,7 +202,7 @@ def _operator_errors(show: Show, reloader: SceneReloader, shader_errors: list[st
             for e in shader_errors]
     if show.failing:
         out.append(f"{show.errors[-1].message} (errors so far: {show.error_count})")
-    return out
+    return out + source_alarms(show.source)  # a source that gave up stays red until the end
 
 
 def _status(show: Show, frame_ms: float) -> str:

@@ -92,3 +92,29 @@ def test_coarse_time_chunks_flow_through_the_signals():
     assert it.rejects.counts["coarse_time"] == 60 * 4 * 9
     p = frame.participants[0]
     assert all(math.isfinite(x) for x in (p.heart_rate, p.breath_phase, p.eda_tonic))
+
+
+def test_a_budget_binds_only_under_contention_and_refills_at_its_share():
+    from engine.sources.budget import MAX_KEYS, Budget
+
+    b = Budget(0.25, burst=0.25)
+    for k in range(100):  # alone, a sender may use the whole receiver: 1 s of decoding in 1 s
+        assert b.allowed("hog", k * 0.01)
+        b.spent("hog", 0.01)
+    assert b.allowed("fair", 1.0)  # another sender: the hog is over its share and waits
+    assert not b.allowed("hog", 1.0)
+    assert b.allowed("fair", 1.5) and not b.allowed("hog", 1.5)  # refilling at 0.25 s a second
+    assert b.allowed("fair", 2.0) and b.allowed("hog", 2.01)  # its debt (at most `burst`) repaid
+    for k in range(3 * MAX_KEYS):  # port-hopping: the table stays bounded
+        b.allowed(("10.0.0.1", k), 3.0 + k * 1e-6)
+    assert len(b._buckets) <= MAX_KEYS
+
+
+def test_the_glitchers_record_of_drops_is_bounded():
+    from engine.sources.glitch import MAX_DROPPED, Glitcher
+
+    g = Glitcher(seed=15, rate=1.0)  # every packet glitched: a quarter of them dropped
+    for tick in range(20):
+        g.tick(tick, [(f"p{k % 64}", "eda", [tick * 0.01 + k * 1e-5], [5.0]) for k in range(200)])
+    assert 800 < len(g.dropped) < 1200  # recorded, for tests...
+    assert g.dropped.maxlen == MAX_DROPPED  # ...but a long show keeps the last ones only (on main: all)

@@ -167,3 +167,75 @@ def test_record_with_a_wrong_password_exits_non_zero_with_one_clear_error(broker
                          capture_output=True, text=True, cwd=root, timeout=120)
     assert run.returncode != 0 and "refused the login" in run.stderr  # on main: exit 0, an empty file
     assert "wrong-Pass" not in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_source_that_gives_up_stays_red_on_the_hud_and_the_console(broker):
+    from engine.clock import RealtimeClock
+    from engine.hud import source_alarms
+    from engine.perform.console_text import ERROR, show_lines
+    from engine.perform.session import PerformSession
+    from engine.reload import SceneReloader
+    from engine.runtime import Show
+    from engine.scene import create_scene
+    from engine.venue.config import parse_venue
+    from engine.venue.show import VenueState
+
+    root = Path(__file__).resolve().parents[1]
+    scene = str(root / "tests" / "scenes" / "perform_panel.py")
+    spec = f"mqtt://alcove-hub:wrong-Pass@127.0.0.1:{broker.port}/owl/#"
+    # a plain live show: the HUD's red error box holds the failure on every later frame
+    src = open_source(spec)
+    with src:
+        show = Show(create_scene(scene), src, RealtimeClock(), live=True)
+        from engine.live import _operator_errors
+
+        reloader = SceneReloader(scene)
+        deadline = time.monotonic() + 30
+        while not src.fatal and time.monotonic() < deadline:
+            show.advance()
+            time.sleep(0.02)
+        shown = []
+        for _ in range(30):
+            show.advance()
+            shown.append(" ".join(_operator_errors(show, reloader, [])))
+    assert all("source mqtt FAILED" in s and "refused the login" in s for s in shown), shown[-1]
+    assert all("wrong-Pass" not in s for s in shown)  # on main: shown for one frame only
+    # perform mode with failover: the fallback feeds the outputs, the console shows the failure red
+    session = PerformSession(parse_venue({"output": [{"name": "a"}], "failover": {
+        "stale_after": 1.0, "fallback": "synthetic:participants=2"}}))
+    src = open_source(spec)
+    with src:
+        failover = session.wrap_source(src, seed=0)
+        show = Show(create_scene(scene), failover, RealtimeClock(), live=True)
+        session.start(show, SceneReloader(scene), seed=0)
+        deadline = time.monotonic() + 30
+        while not src.fatal and time.monotonic() < deadline:
+            show.advance()
+            time.sleep(0.02)
+        for _ in range(10):
+            show.advance()
+        lines = show_lines(VenueState(10, [], show, None, None, None, "", {}), session, [16.0])
+        failover.stop()
+    red = [text for text, colour in lines if colour == ERROR]
+    assert any("source mqtt FAILED" in t and "refused the login" in t for t in red), lines
+    assert source_alarms(failover) == source_alarms(src) and session.failover.active == "fallback"
+
+
+def test_a_topic_of_costly_messages_is_cut_to_its_share_and_a_valid_topic_is_whole(broker):
+    """Arrays just under the length cap cost milliseconds each to decode: their topic gets its
+    share of the receiver (then `overload`), never the whole of it (on main: 31 of 25,049 valid
+    samples recorded beside 200k-element arrays)."""
+    pub, hog = publisher(broker.port), publisher(broker.port)
+    src = open_source(url(broker.port))
+    with src:
+        subscribed(src)
+        big = json.dumps({"rate": 100, "v": [1.5] * 60_000})
+        now = time.time()
+        for k in range(300):
+            pub.publish("owl/a1/p04/eda", json.dumps({"t": now + k * 0.01, "v": 2.0}), qos=1)
+            hog.publish("owl/a1/x09/eda", big, qos=0)
+        got = drain(src, 300, "p04", timeout=90)
+        assert sum(c.v.size for c in got) == 300 and src.restarts == 0
+        assert src.rejects.counts["overload"] > 0
+    pub.loop_stop()
+    hog.loop_stop()

@@ -130,6 +130,20 @@ def test_a_dead_receiver_is_respawned_without_waiting_for_it(osc):
     assert src.info  # and it comes up by itself
 
 
+def test_the_decoders_address_cache_stays_bounded_under_an_address_flood():
+    from engine.sources.osc import MAX_ROUTES
+    from engine.sources.oscwire import parse_packet
+
+    dec = Decoder(Intake(Rejects("routes", quiet=True), max_participants=16))
+    for k in range(2 * MAX_ROUTES + 10):  # distinct ids, then distinct 2,000-character ids
+        dec.message(parse_packet(msg(f"/alcove/a1/p/f{k}/eda", 1.0))[0], time.time())
+    assert 0 < len(dec._routes) <= MAX_ROUTES
+    dec._routes.clear()
+    for k in range(100):
+        dec.message(parse_packet(msg(f"/alcove/a1/p/{'x' * 2000}{k}/eda", 1.0))[0], time.time())
+    assert dec._routes == {} and dec.rejects.counts["bad_participant"] == 100
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.one_of(
     st.binary(max_size=64),
@@ -142,3 +156,21 @@ def test_the_decoder_is_total_and_every_plausible_sample_passes(packets):
     for k, data in enumerate(packets):
         for chunk in dec.packet(data, arrival=time.time() + k * 1e-3):
             assert np.all(np.isfinite(chunk.v)) and np.all(np.abs(chunk.t - time.time()) < 2 * 86400)
+
+
+def test_a_sender_of_costly_packets_is_cut_to_its_share_and_a_valid_stream_is_whole(osc):
+    """Bundles just under the message cap cost milliseconds each to decode: their sender gets
+    its share of the receiver (then `overload`), never the whole of it (on main: every one was
+    decoded, and a valid 200 Hz stream starved)."""
+    src, sock, addr = osc
+    src.poll(0.0)
+    hostile = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    costly = bundle(1, *[msg(f"/alcove/a1/p/x{k % 50}/eda", 1.0, 2.0) for k in range(MAX_MESSAGES)])
+    now = time.time()
+    for k in range(400):  # 2 s of a valid 200 Hz stream; 2 costly bundles after each of its samples
+        sock.sendto(bundle(unix_to_ntp(now + k * 0.005), msg("/alcove/a1/p/p01/eda", 3.0)), addr)
+        hostile.sendto(costly, addr)
+        hostile.sendto(costly, addr)
+    hostile.close()
+    assert sum(c.v.size for c in drain(src, 400, timeout=60)) == 400
+    assert src.rejects.counts["overload"] > 0 and "oversize" not in src.rejects.counts

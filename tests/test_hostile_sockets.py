@@ -3,6 +3,7 @@ receive (the OSC and MQTT receiver children, and the engine's own process for LS
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -58,22 +59,54 @@ def test_the_mqtt_receiver_listens_nowhere():
         broker.stop()
 
 
-def test_lsl_inlets_open_no_listening_tcp_socket_off_loopback():
-    pylsl = pytest.importorskip("pylsl")
-    from engine.sources.lsl import MACHINE_CONFIG, LslSource
+ENGINE = """
+import json, sys, time
+from engine.sources import open_source
+from tests.test_hostile_sockets import listening
+sources = [open_source(spec) for spec in sys.argv[1:]]
+for src in sources:
+    src.start()
+start, got = time.monotonic(), {}
+while time.monotonic() - start < 3.0:  # a few seconds of a show: rescans, clock sync, receiving
+    for src in sources:
+        got[src.kind] = got.get(src.kind, 0) + sum(c.v.size for c in src.poll(time.monotonic() - start)[0])
+    time.sleep(0.02)
+socks = {"engine": listening()}
+for src in sources:
+    if getattr(src, "_proc", None) is not None:
+        socks[src.kind] = listening(src._proc.pid)
+print(json.dumps({"socks": socks, "got": got}))
+for src in sources:
+    src.stop()
+"""
 
+
+def test_every_source_kind_listens_on_loopback_only_in_the_engines_processes(tmp_path):
+    """One engine process with a source of every kind running at once (an LSL outlet in another
+    process, made with the engine's config; on main the inlet's clock sync bound UDP 0.0.0.0)."""
+    pytest.importorskip("pylsl")
+    from engine.sources.lsl import MACHINE_CONFIG
+
+    root = Path(__file__).resolve().parents[1]
+    csv = tmp_path / "r.csv"
+    csv.write_text("time,p01/eda\n" + "".join(f"{k / 10},{5 + k % 3}\n" for k in range(100)))
+    broker = start_broker()
     code = ("import pylsl, time; o = pylsl.StreamOutlet(pylsl.StreamInfo('p01/eda', 'eda', 1, 10, "
             "pylsl.cf_float32, 'hostile-sockets'))\n"
-            "for _ in range(200): o.push_sample([1.0]); time.sleep(0.02)")
-    env = {**os.environ, "LSLAPICFG": str(MACHINE_CONFIG)}
+            "for _ in range(1500): o.push_sample([1.0]); time.sleep(0.01)")
+    env = {**os.environ, "LSLAPICFG": str(MACHINE_CONFIG), "PYTHONPATH": str(root)}
     outlet = subprocess.Popen([sys.executable, "-c", code], env=env)
     try:
-        src = LslSource(timeout=2.0)
-        src.start()
-        assert src.inlets and pylsl.local_clock() > 0
-        tcp = [s for s in listening() if s[0].startswith("tcp")]
-        assert all(addr in LOOPBACK for _, addr, _ in tcp), tcp
-        src.stop()
+        specs = ["synthetic:participants=4", f"replay:{csv}", "osc://127.0.0.1:0",
+                 f"mqtt://127.0.0.1:{broker.port}/owl/#", "lsl://p01"]
+        run = subprocess.run([sys.executable, "-c", ENGINE, *specs], capture_output=True, text=True,
+                             env=env, cwd=root, timeout=120)
+        assert run.returncode == 0, run.stderr
+        doc = json.loads(run.stdout.splitlines()[-1])
+        assert doc["got"]["lsl"] > 0 and doc["got"]["synthetic"] > 0 and doc["socks"]["osc"]
+        off = {who: [s for s in socks if s[1] not in LOOPBACK] for who, socks in doc["socks"].items()}
+        assert not any(off.values()), off
     finally:
         outlet.kill()
         outlet.wait()
+        broker.stop()

@@ -11,6 +11,7 @@ import statistics
 
 from PIL import Image, ImageDraw, ImageFont
 
+from engine.hud import source_alarms
 from engine.perform.state import operator_state
 from engine.scene import param_state
 
@@ -49,6 +50,7 @@ def show_lines(state, session, frame_ms: list[float]) -> list[tuple[str, tuple]]
     out.append((f"source {getattr(src, 'kind', '?')}: rejected {counts or 'nothing'}"
                 + (f", reconnects {reconnects}" if reconnects is not None else ""),
                 WARN if counts else TEXT))
+    out += [(alarm, ERROR) for alarm in source_alarms(show.source)]  # on the console, never an output
     ctl = session.control
     if ctl is not None:
         refused = {**ctl.counts, **d.refused}

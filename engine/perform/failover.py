@@ -51,12 +51,14 @@ class FailoverSource(Source):
         if any(len(c.v) for c in chunks):
             self.last_live = now
         back_chunks, back_events = self.fallback.poll(now)
-        want = "fallback" if self.forced or now - self.last_live > self.spec.stale_after else "live"
+        gone = bool(getattr(self.live, "fatal", ""))  # gave up for good: no point waiting stale_after
+        want = "fallback" if self.forced or gone or now - self.last_live > self.spec.stale_after else "live"
         if want != self.active:
             self.active, self.switched_at = want, now
             self.switches += 1
             why = "forced by the operator" if self.forced else (
-                "live data returned" if want == "live" else f"no live data for {now - self.last_live:.1f} s")
+                "live data returned" if want == "live" else "the live source gave up" if gone
+                else f"no live data for {now - self.last_live:.1f} s")
             self.events.append(f"failover: {want} ({why})")
             log.warning("failover: %s is on (%s)", want, why)
         overlap = now - self.switched_at < self.spec.crossfade and self.switches

@@ -181,13 +181,16 @@ class Intake:
             self._streams.pop((participant, channel), None)
 
     def add(self, participant: object, channel: object, t: object, values: object,
-            alcove: str = "", arrival: float = math.nan, source_offset: float = 0.0) -> list[Chunk]:
-        """Validate one message's samples; returns zero, one or two chunks (in-order, late)."""
-        if alcove and not valid_participant_id(alcove):  # it reaches files and topics: same rule
-            self.rejects.add("bad_address")
-            return []
-        if not self.admit(participant, channel):
-            return []
+            alcove: str = "", arrival: float = math.nan, source_offset: float = 0.0,
+            admitted: bool = False) -> list[Chunk]:
+        """Validate one message's samples; returns zero, one or two chunks (in-order, late).
+        `admitted`: the caller checked the alcove and called `admit` for this very message."""
+        if not admitted:
+            if alcove and not valid_participant_id(alcove):  # it reaches files and topics: same rule
+                self.rejects.add("bad_address")
+                return []
+            if not self.admit(participant, channel):
+                return []
         try:
             v = np.asarray(values, dtype=np.float64).reshape(-1)
             ts = np.asarray(t, dtype=np.float64).reshape(-1)

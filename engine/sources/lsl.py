@@ -5,15 +5,20 @@ module points `LSLAPICFG` at `lsl_machine.cfg` (ResolveScope = machine, loopback
 only, IPv6 off, TTL 0). It uses `setdefault`: a user who wants LAN discovery sets LSLAPICFG to
 a config of their own, explicitly.
 
-(liblsl has no setting for the address its per-outlet data and time servers bind to; with
-discovery confined to 127.0.0.1 no peer off this machine learns of them.)
+liblsl has no setting for the address three of its sockets bind to: an outlet's data and time
+servers, and the UDP socket an inlet's clock synchronisation sends from (all on 0.0.0.0). The
+engine makes no outlets, and in machine scope every outlet shares this machine's clock
+(`local_clock` is CLOCK_MONOTONIC), so inlets skip clock synchronisation there and the engine's
+process keeps no socket off loopback. With a config of one's own (LAN discovery) inlets
+synchronise clocks, as they must across machines. Left: while a scan runs (`timeout` at start,
+50 ms every `rescan` s) liblsl's resolver waits for answers on a UDP port bound to 0.0.0.0.
 
 Streams are resolved at start and every few seconds after (new outlets join the show), and
 matched by name, by type, or by participant (`lsl://p01` takes every `p01/...` stream). A
 stream's channels map to participants and channels like recordings do (`<participant>/<channel>`
-stream or channel labels, or a channel label with the stream name as participant). Inlets use
-liblsl's clock synchronisation (`proc_clocksync`): timestamps arrive in this machine's LSL
-clock and are mapped to show time. String streams become marker events.
+stream or channel labels, or a channel label with the stream name as participant). Timestamps
+arrive in this machine's LSL clock (`proc_clocksync` off this machine) and are mapped to show
+time. String streams become marker events.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import numpy as np
 
 MACHINE_CONFIG = Path(__file__).with_name("lsl_machine.cfg")
 os.environ.setdefault("LSLAPICFG", str(MACHINE_CONFIG))
+MACHINE_SCOPE = os.environ["LSLAPICFG"] == str(MACHINE_CONFIG)  # our config: this machine only
 
 import pylsl  # noqa: E402 - the config above must be in place before liblsl loads
 
@@ -65,7 +71,8 @@ def matches(info: pylsl.StreamInfo, query: str) -> bool:
 class _Inlet:
     def __init__(self, info: pylsl.StreamInfo) -> None:
         self.uid = info.uid()
-        self.inlet = pylsl.StreamInlet(info, max_buflen=60, processing_flags=pylsl.proc_clocksync)
+        self.inlet = pylsl.StreamInlet(info, max_buflen=60,
+                                       processing_flags=0 if MACHINE_SCOPE else pylsl.proc_clocksync)
         full = self.inlet.info(timeout=2.0)
         self.inlet.open_stream(timeout=2.0)  # subscribe now: samples pushed from here on arrive
         self.strings = full.channel_format() == pylsl.cf_string

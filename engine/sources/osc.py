@@ -25,6 +25,7 @@ import time
 
 import numpy as np
 
+from engine.data import valid_participant_id
 from engine.sources.base import SourceError
 from engine.sources.budget import Budget
 from engine.sources.intake import Intake, Rejects
@@ -36,6 +37,7 @@ DEFAULT_INTERVAL = 1.0 / 250.0
 MAX_PACKET = 65536
 TIME_WINDOW = 86400.0  # plausible sample times: the receiver's clock ± a day
 DRAIN_SECONDS = 0.02  # drain the socket at most this long before shipping a batch
+MAX_ROUTES, MAX_ROUTE_LEN = 8192, 160  # addresses remembered as valid (ids are at most 32 characters)
 
 
 class OscSource(WorkerSource):
@@ -73,6 +75,7 @@ class Decoder:
         self.intake = intake
         self.rejects = intake.rejects
         self._streams: dict[tuple[str, str], tuple[float, int, float]] = {}  # last t0, n, interval
+        self._routes: dict[str, tuple[str, str, str]] = {}
 
     def packet(self, data: bytes, arrival: float) -> list:
         if len(data) > MAX_PACKET:
@@ -91,23 +94,39 @@ class Decoder:
             out += self.message(msg, arrival)
         return out
 
+    def _route(self, address: str) -> tuple[str, str, str] | None:
+        """(alcove, participant, channel) of an address, or None (counted `bad_address`). Valid
+        routes are cached: a stream sends the same address thousands of times a minute."""
+        parts = address.split("/")
+        if len(parts) != 6 or parts[1] != "alcove" or parts[3] != "p" or not valid_participant_id(parts[2]):
+            self.rejects.add("bad_address")  # the alcove reaches files and topics: the id rule
+            return None
+        route = (parts[2], parts[4], parts[5])
+        if len(address) <= MAX_ROUTE_LEN:  # a valid one fits; a 65,000-character one is not kept
+            if len(self._routes) >= MAX_ROUTES:  # an id flood: start over rather than grow
+                self._routes.clear()
+            self._routes[address] = route
+        return route
+
     def message(self, msg: OscMessage, arrival: float) -> list:
-        parts = msg.address.split("/")
-        if len(parts) != 6 or parts[1] != "alcove" or parts[3] != "p":
-            self.rejects.add("bad_address")
+        route = self._routes.get(msg.address) or self._route(msg.address)
+        if route is None:
             return []
-        alcove, pid, channel = parts[2], parts[4], parts[5]
+        alcove, pid, channel = route
         if not self.intake.admit(pid, channel):
             return []
         rate = 0.0
-        args = msg.args
-        if len(msg.tags) > 1 and msg.tags[0] == "i" and all(c in "fdih" for c in msg.tags[1:]):
+        args, tags = msg.args, msg.tags
+        if isinstance(args, np.ndarray):  # oscwire's numeric fast path: floats, or the rate then floats
+            if tags[0] == "i":
+                rate, args = float(args[0]), args[1:]
+        elif len(tags) > 1 and tags[0] == "i" and all(c in "fdih" for c in tags[1:]):
             rate, args = float(args[0]), args[1:]
-            if not (0.0 < rate <= 100_000.0):
-                self.rejects.add("malformed", len(args))
-                return []
-        elif not msg.tags or any(c not in "fdih" for c in msg.tags):
+        elif not tags or any(c not in "fdih" for c in tags):
             self.rejects.add("wrong_type")
+            return []
+        if rate and not (0.0 < rate <= 100_000.0):
+            self.rejects.add("malformed", len(args))
             return []
         v = np.asarray(args, dtype=np.float64)
         n = v.size
@@ -123,9 +142,12 @@ class Decoder:
             dt = last[2] if last is not None else DEFAULT_INTERVAL
         if len(self._streams) < 65536 or key in self._streams:
             self._streams[key] = (t_ref, n, dt)
-        steps = np.arange(n, dtype=np.float64) * dt
-        t = t_ref + steps if timed else t_ref - steps[::-1]
-        return self.intake.add(pid, channel, t, v, alcove=alcove, arrival=arrival)
+        if n == 1:
+            t = np.array([t_ref])
+        else:
+            steps = np.arange(n, dtype=np.float64) * dt
+            t = t_ref + steps if timed else t_ref - steps[::-1]
+        return self.intake.add(pid, channel, t, v, alcove=alcove, arrival=arrival, admitted=True)
 
 
 def open_socket(host: str, port: int, rcvbuf: int) -> socket.socket:

@@ -16,6 +16,7 @@ NTP_EPOCH = 2208988800  # seconds from 1900-01-01 (NTP) to 1970-01-01 (unix)
 IMMEDIATE = 1  # the special time tag "now"
 MAX_DEPTH = 8
 MAX_MESSAGES = 512  # per packet: a 64-participant, 8-channel bundle fits; 1,624 one-float messages don't
+_SMALL = 16 + 8 * MAX_MESSAGES  # every message takes at least 8 bytes of a bundle (size, "/\0\0\0")
 _SIZES = {"i": 4, "f": 4, "d": 8, "h": 8, "t": 8, "c": 4, "r": 4, "m": 4}
 
 
@@ -113,8 +114,8 @@ def parse_message(data: bytes, off: int, end: int, timetag: int) -> OscMessage:
 def parse_packet(data: bytes, off: int = 0, end: int | None = None, timetag: int = IMMEDIATE,
                  depth: int = 0) -> list[OscMessage]:
     end = len(data) if end is None else end
-    if depth == 0 and data.startswith(b"#bundle\0", off):
-        _count_elements(data, off, end)
+    if depth == 0 and end - off > _SMALL and data.startswith(b"#bundle\0", off):
+        _count_elements(data, off, end)  # a smaller packet cannot hold more than MAX_MESSAGES
     if end - off < 4 or (end - off) % 4:
         raise OscError("packet size must be a positive multiple of 4")
     if data.startswith(b"#bundle\0", off):
@@ -131,7 +132,10 @@ def parse_packet(data: bytes, off: int = 0, end: int | None = None, timetag: int
             (size,) = struct.unpack_from(">i", data, off)
             if size <= 0 or off + 4 + size > end:
                 raise OscError("bad bundle element size")
-            out += parse_packet(data, off + 4, off + 4 + size, tag, depth + 1)
+            if data[off + 4] == 47 and not size % 4:  # "/": a message, the common case
+                out.append(parse_message(data, off + 4, off + 4 + size, tag))
+            else:
+                out += parse_packet(data, off + 4, off + 4 + size, tag, depth + 1)
             off += 4 + size
         return out
     if data[off:off + 1] != b"/":
