@@ -245,3 +245,45 @@ def test_any_stream_keeps_quality_in_range_and_never_crashes(parts):
         t0 += n / 250.0
         for p in frame.participants:
             assert all(0.0 <= q <= 1.0 for q in p.quality.values())
+
+
+def test_network_features_carry_quality_and_the_hub_weights_synchrony_by_it():
+    """Only derived features leave a venue: each rate travels with its channel's quality, and a
+    reader of the hub leaves untrustworthy breathing out of the network's synchrony."""
+    from engine.data import Frame, Group
+    from engine.network.alcoves import AlcoveState
+    from engine.network.features import FeatureError, Pseudonyms, build_message, check_message, encode
+
+    fs = 25.0
+    t = np.arange(0, 40, 1 / fs)
+    moving = np.cos(2 * np.pi * 0.25 * t)
+    moving[int(25 * fs):] += 6.0 * np.random.default_rng(1).standard_normal(t.size - int(25 * fs))
+    sig = Signals(stale_after=1e9, left_after=1e9)
+    for k in range(int(40 / 0.1)):
+        t0, t1 = k * 0.1, (k + 1) * 0.1
+        chunks = [_feed(sig, pid, "respiration", x, fs, t0, t1)
+                  for pid, x in (("a", np.cos(2 * np.pi * 0.25 * t)), ("b", moving))]
+        frame = sig.update(chunks, [], t1, k, 0.1)
+    names = Pseudonyms(b"venue secret")
+    doc = check_message(encode(build_message(frame, "a1", 7, 1.0, names)))
+    q = {pid: doc["participants"][names(pid)]["quality"] for pid in ("a", "b")}
+    assert set(q["a"]) == {"respiration"} and q["a"]["respiration"] > 0.8 and q["b"]["respiration"] < 0.2
+    entry = doc["participants"][names("a")]
+    for bad in ({"respiration": 1.5}, {"waveform": 0.5}, [0.3], {"ecg": None}, {"ecg": True}):
+        with pytest.raises(FeatureError):
+            check_message(encode({**doc, "participants": {names("a"): {**entry, "quality": bad}}}))
+    check_message(encode({**doc, "participants": {names("a"): {**entry, "quality": None}}}))
+
+    def hub_synchrony(quality_c: float) -> tuple[float, dict]:
+        people = {f"k00000000000{i}": {**entry, "breath_phase": ph, "breath_rate": 15.0,
+                                       "quality": {"respiration": qc}}
+                  for i, (ph, qc) in enumerate(((0.0, 1.0), (0.0, 0.9), (np.pi, quality_c)))}
+        message = {**doc, "count": 3, "present": 3, "synchrony": None, "mean_phase": None,
+                   "participants": people}
+        f = Frame(0, 0.0, 1 / 60, [], [], Group())
+        AlcoveState().apply(f, {"a1": (0.0, check_message(encode(message)))})
+        return f.group.synchrony, f.participants[2].quality
+
+    trusted, untrusted = hub_synchrony(1.0), hub_synchrony(0.05)
+    assert untrusted[1] == {"respiration": 0.05}
+    assert trusted[0] < 0.5 and untrusted[0] > 0.99  # the one in antiphase counts only when trusted
