@@ -148,6 +148,25 @@ def test_eda_tonic_and_phasic_on_real_skin_conductance():
     assert 3 <= scr <= 30  # a handful of responses per minute, not every wiggle
 
 
+def test_eda_quality_on_real_skin_conductance():
+    """The EDA quality index on a real recording: the untouched 120 s are clean throughout, and
+    electrode pops, clipping and movement bursts injected at known times are found."""
+    from engine.signals import evaluate as ev
+    from engine.signals.inject import KINDS_FOR, inject
+
+    x, fs = _pyphysio()[:, 1], 2048.0
+    clean = ev.run_live("eda", x, fs)
+    assert clean["rejected"] == 0.0 and not clean["kinds"]
+    assert clean["q"][clean["q_t"] > 25.0].min() > 0.95  # known from 10 s, settled by 25 s
+    for seed, kind in enumerate(KINDS_FOR["eda"]):
+        y, spans = inject(x, fs, "eda", kind, [20.0, 45.0, 70.0, 95.0], seed=seed)
+        live = ev.run_live("eda", y, fs)
+        auc = ev.quality_auc(live["q_t"], live["q"], spans)
+        print(f"eda {kind}: AUC {auc:.3f}, rejected {live['rejected']:.3f}, found {live['kinds']}")
+        assert auc > 0.85
+        assert sum(live["kinds"].values()) >= len(spans)
+
+
 @pytest.mark.parametrize("channel, rate", [("ppg", 62), ("ppg", 95), ("respiration", 12),
                                            ("respiration", 18)])
 def test_ppg_and_breathing_rates_match_neurokit2_on_its_simulated_signals(channel, rate):

@@ -109,8 +109,9 @@ def artifact_run(t, x, s, p, flags, quality, spans):
             s[6] = _ema(s[6], slope, dt, tl) if s[6] > 0.0 else slope
             s[8] = _ema(s[8], s[7], dt, tl) if s[8] > 0.0 else s[7]
             s[10] = _ema(s[10], dev, dt, tl) if s[10] > 0.0 else dev
-            mv = abs(xi - s[21])
-            s[22] = _ema(s[22], mv, dt, tl) if s[22] > 0.0 else mv
+            if r < p[20] or warm or long_bad:  # nor from the start of a swing
+                mv = abs(xi - s[21])
+                s[22] = _ema(s[22], mv, dt, tl) if s[22] > 0.0 else mv
         if kind != 0:
             if math.isnan(s[16]):
                 s[16] = ti
