@@ -40,7 +40,7 @@ NSTATE = 25
 # params: 0 tau_base, 1 tau_short, 2 tau_long, 3 tau_amp, 4 k_burst, 5 k_step, 6 k_swing,
 # 7 k_dropout, 8 flat_min, 9 clip_min, 10 hold, 11 warm, 12 relearn, 13 q_down, 14 q_up, 15 peak_tau,
 # 16 tau_mid, 17 k_drift, 18 tau_slow, 19 drift_min, 20 drift_soft (where the movement factor starts
-# to fall)
+# to fall), 21 drift_learn (the clean breath size learns only while the level is nearer than this)
 
 
 @njit(cache=True, nogil=True)
@@ -109,7 +109,7 @@ def artifact_run(t, x, s, p, flags, quality, spans):
             s[6] = _ema(s[6], slope, dt, tl) if s[6] > 0.0 else slope
             s[8] = _ema(s[8], s[7], dt, tl) if s[8] > 0.0 else s[7]
             s[10] = _ema(s[10], dev, dt, tl) if s[10] > 0.0 else dev
-            if r < p[20] or warm or long_bad:  # nor from the start of a swing
+            if r < p[21] or warm or long_bad:  # nor from the start of a swing
                 mv = abs(xi - s[21])
                 s[22] = _ema(s[22], mv, dt, tl) if s[22] > 0.0 else mv
         if kind != 0:
