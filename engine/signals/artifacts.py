@@ -37,6 +37,9 @@ KINDS = {FLAT: "flat", CLIP: "clipping", STEP: "step", BURST: "burst", SWING: "s
 # breath-averaged level, 23 since when that level has been off the slow one (nan: it is not),
 # 24 the movement factor (1: the level holds still; 0: it moves k_drift breath sizes)
 NSTATE = 25
+# the movement factor falls with a time constant of SOFT_FALL tau_mid (about one breath on a belt):
+# what a breath leaves in the breath-averaged level comes and goes within a breath, a swing stays
+SOFT_FALL = 6.0
 # params: 0 tau_base, 1 tau_short, 2 tau_long, 3 tau_amp, 4 k_burst, 5 k_step, 6 k_swing,
 # 7 k_dropout, 8 flat_min, 9 clip_min, 10 hold, 11 warm, 12 relearn, 13 q_down, 14 q_up, 15 peak_tau,
 # 16 tau_mid, 17 k_drift, 18 tau_slow, 19 drift_min, 20 drift_soft (where the movement factor starts
@@ -132,7 +135,7 @@ def artifact_run(t, x, s, p, flags, quality, spans):
         target = 0.5 if warm else (0.0 if not math.isnan(s[11]) else 1.0)  # 0.5: not known yet
         s[13] = _ema(s[13], target, dt, p[13] if target < s[13] else p[14])
         m = 1.0 if warm or p[20] >= p[17] else min(max((p[17] - r) / (p[17] - p[20]), 0.0), 1.0)
-        s[24] = _ema(s[24], m, dt, p[13] if m < s[24] else p[14])
+        s[24] = _ema(s[24], m, dt, SOFT_FALL * p[16] if m < s[24] else p[14])
         flags[i] = kind | (IN_SPAN if not math.isnan(s[11]) else 0)
         quality[i] = s[13] * s[24]
     return nspan

@@ -21,17 +21,18 @@ from engine.signals.artifacts import KINDS, NSTATE, artifact_run
 # drift_learn (the meanings: engine.signals.artifacts; the belt's tau_mid follows its breathing, see
 # breath_rate)
 SWING_FRAC = 0.175  # belt: the breath-averaged level's time constant, in breath periods
-# belt drift_soft 1.5: the two-stage level keeps ~45 % of a breath, so clean breathing whose speed
+# belt drift_soft 1.2: the two-stage level keeps ~45 % of a breath, so clean breathing whose speed
 # changes reads up to ~1.2 breath sizes off the slow level (a real belt's slow wander too); the
-# graded movement factor starts above that. The breath size still stops learning at 0.8 (drift_learn)
-# so that a swing's start cannot inflate it (see docs/signals.md, "Breathing under slow swings")
+# graded movement factor starts there and falls over about a breath (artifacts.SOFT_FALL). The
+# breath size still stops learning at 0.8 (drift_learn) so that a swing's start cannot inflate it
+# (see docs/signals.md, "Breathing under slow swings")
 PARAMS = {
     "ecg": (0.5, 1.0, 20.0, 1.0, 4.0, 3.0, 4.0, 0.15, 0.15, 0.06, 1.0, 5.0, 10.0, 0.1, 1.5, 3.0, 0.5, 1e9,
             10.0, 1.0, 1e9, 1e9),
     "ppg": (1.5, 1.0, 20.0, 1.0, 3.0, 4.0, 3.0, 0.2, 0.2, 0.08, 1.0, 5.0, 10.0, 0.1, 1.5, 3.0, 1.5, 1e9,
             10.0, 1.0, 1e9, 1e9),
     "respiration": (10.0, 0.5, 30.0, 3.0, 4.5, 5.0, 3.0, 0.2, 0.6, 0.3, 2.0, 12.0, 20.0, 0.1, 2.0, 6.0,
-                    0.7, 2.0, 10.0, 0.5, 1.5, 0.8),
+                    0.7, 2.0, 10.0, 0.5, 1.2, 0.8),
     "eda": (20.0, 1.0, 60.0, 5.0, 8.0, 20.0, 50.0, 0.0, 60.0, 5.0, 2.0, 10.0, 30.0, 0.2, 3.0, 10.0,
             20.0, 1e9, 60.0, 1.0, 1e9, 1e9),
 }
