@@ -127,6 +127,17 @@ def test_breathing_rate_matches_neurokit2():
     assert abs(ours_rate - ref_rate) < 1.5
 
 
+def test_untouched_real_belt_keeps_its_quality():
+    """The real belt's breathing is clean but uneven (11-24 /min, a slow wander of about a breath):
+    its quality must stay high on average, though its one deep sigh (~41 s) is flagged as a swing."""
+    from engine.signals import evaluate as ev
+
+    live = ev.run_live("respiration", _pyphysio()[:, 3], 2048.0)
+    q = live["q"][live["q_t"] > 20.0]
+    print(f"untouched belt: quality mean {q.mean():.3f}, rejected {live['rejected']:.3f}, {live['kinds']}")
+    assert q.mean() >= 0.9 and live["rejected"] < 0.05
+
+
 def test_eda_tonic_and_phasic_on_real_skin_conductance():
     x = _pyphysio()[:, 1]
     sig = Signals(max_participants=1, stale_after=1e9, left_after=1e9)
@@ -146,6 +157,25 @@ def test_eda_tonic_and_phasic_on_real_skin_conductance():
     assert np.mean(tonic <= level + 0.05) > 0.99  # the tonic level rides below the signal
     assert np.median(np.abs(tonic - level)) < 0.05  # ... and close to it: responses are small here
     assert 3 <= scr <= 30  # a handful of responses per minute, not every wiggle
+
+
+def test_eda_quality_on_real_skin_conductance():
+    """The EDA quality index on a real recording: the untouched 120 s are clean throughout, and
+    electrode pops, clipping and movement bursts injected at known times are found."""
+    from engine.signals import evaluate as ev
+    from engine.signals.inject import KINDS_FOR, inject
+
+    x, fs = _pyphysio()[:, 1], 2048.0
+    clean = ev.run_live("eda", x, fs)
+    assert clean["rejected"] == 0.0 and not clean["kinds"]
+    assert clean["q"][clean["q_t"] > 25.0].min() > 0.95  # known from 10 s, settled by 25 s
+    for seed, kind in enumerate(KINDS_FOR["eda"]):
+        y, spans = inject(x, fs, "eda", kind, [20.0, 45.0, 70.0, 95.0], seed=seed)
+        live = ev.run_live("eda", y, fs)
+        auc = ev.quality_auc(live["q_t"], live["q"], spans)
+        print(f"eda {kind}: AUC {auc:.3f}, rejected {live['rejected']:.3f}, found {live['kinds']}")
+        assert auc > 0.85
+        assert sum(live["kinds"].values()) >= len(spans)
 
 
 @pytest.mark.parametrize("channel, rate", [("ppg", 62), ("ppg", 95), ("respiration", 12),

@@ -6,7 +6,8 @@ artifacts injected at known times, ours (live, quality-gated) against neurokit2 
 Reads ../shared/data (see its README for provenance; not shipped with the project). For each
 recording and artifact kind, four artifacts of that kind are injected (seeded) at 20, 45, 70
 and 95 s of the recording's evaluated stretch (respiration: two, at 25 and 70 s, as its only
-recording is 120 s of irregular breathing); the methods are scored on the clean parts
+recording is 120 s of irregular breathing; EDA: no rate, the quality index only); the methods
+are scored on the clean parts
 (intervals that touch no injected span, after a 12 s warm-up):
 - `reference`: neurokit2 on the untouched recording (the target);
 - `ours`: the live detectors through `Signals` in 50 ms chunks, skipping the spans they flag;
@@ -38,7 +39,8 @@ from engine.signals.inject import KINDS_FOR, inject  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 POOL: list[tuple] = []  # (channel, kind, quality times, quality, injected spans) for the pooled AUC
-STARTS = {"ecg": (20.0, 45.0, 70.0, 95.0), "ppg": (20.0, 45.0, 70.0, 95.0), "respiration": (25.0, 70.0)}
+STARTS = {"ecg": (20.0, 45.0, 70.0, 95.0), "ppg": (20.0, 45.0, 70.0, 95.0), "respiration": (25.0, 70.0),
+          "eda": (20.0, 45.0, 70.0, 95.0)}
 
 
 def recordings() -> dict[str, tuple[str, np.ndarray, float]]:
@@ -61,6 +63,7 @@ def recordings() -> dict[str, tuple[str, np.ndarray, float]]:
         "heartpy_ppg_117hz": ("ppg", h117["hr"].to_numpy(np.float64)[int(50 * fs117):], fs117),
         "heartpy_ppg_100hz": ("ppg", h100["hr"].to_numpy(np.float64)[: int(130 * fs100)], fs100),
         "pyphysio_resp": ("respiration", med[:, 3], 2048.0),
+        "pyphysio_eda": ("eda", med[:, 1], 2048.0),
     }
 
 
@@ -97,6 +100,16 @@ def score(name: str, channel: str, x: np.ndarray, fs: float, kind: str, seed: in
           before: Path | None = None) -> dict:
     starts = [s for s in STARTS[channel] if s + 10.0 < x.size / fs]
     y, spans = inject(x, fs, channel, kind, starts, seed=seed)
+    if channel == "eda":  # no rate to compare: the quality index alone
+        live = ev.run_live(channel, y, fs)
+        POOL.append((channel, kind, live["q_t"], live["q"], spans))
+        row = {"recording": name, "channel": channel, "artifact": kind, "spans": len(spans),
+               "reference": math.nan, "auc": ev.quality_auc(live["q_t"], live["q"], spans),
+               "rejected": live["rejected"], "found": live["kinds"],
+               "rejected_untouched": ev.run_live(channel, x, fs)["rejected"]}
+        for method in ("ours", "ungated", "nk2+art", *(("before",) if before is not None else ())):
+            row[method] = row[f"{method}_all"] = math.nan
+        return row
     nn = channel != "respiration"  # ectopic beats: normal-to-normal on both sides; breaths vary
     ref = ev.rate(ev.clean_part(ev.pairs_of(ev.reference_times(channel, x, fs)), spans), channel, nn)
     live = ev.run_live(channel, y, fs)
@@ -125,7 +138,8 @@ def markdown(rows: list[dict]) -> str:
            "|" + "---|" * (5 + 2 * len(methods))]
     for r in rows:
         cells = " | ".join([*(_f(r[m]) for m in methods), *(_f(r[f"{m}_all"]) for m in methods)])
-        out.append(f"| {r['recording']} | {r['artifact']} | {r['reference']:.2f} | {cells} | "
+        ref = "-" if not math.isfinite(r["reference"]) else f"{r['reference']:.2f}"
+        out.append(f"| {r['recording']} | {r['artifact']} | {ref} | {cells} | "
                    f"{r['auc']:.3f} | {100 * r['rejected']:.1f} % |")
     return "\n".join(out)
 
@@ -163,7 +177,7 @@ def main() -> int:
 def pooled() -> dict[str, float]:
     """AUC over all rows of a channel, and over all rows but the slow swings (see the docs)."""
     out = {}
-    groups = {ch: [r for r in POOL if r[0] == ch] for ch in ("ecg", "ppg", "respiration")}
+    groups = {ch: [r for r in POOL if r[0] == ch] for ch in ("ecg", "ppg", "respiration", "eda")}
     groups["all"] = POOL
     groups["all but swing"] = [r for r in POOL if r[1] != "swing"]
     for name, rows in groups.items():

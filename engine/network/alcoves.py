@@ -20,6 +20,7 @@ from engine.data import Frame, Group, Participant
 
 BEAT_DECAY = 0.12
 TWO_PI = 2.0 * math.pi
+SYNC_MIN_QUALITY = 0.2  # as engine.signals.core: untrustworthy breathing is left out of synchrony
 VALUE_KEYS = ("heart_rate", "breath_rate", "eda_tonic", "saliva_ph", "oral_temp", "bacterial_load", "biofilm")
 
 
@@ -29,7 +30,7 @@ class _Alcove:
     def __init__(self, name: str, doc: dict, old: _Alcove | None, slot_of) -> None:
         self.name, self.seq, self.doc = name, doc["seq"], doc
         self.pids, self.statics = [], []
-        rows, base, flag = [], [], []
+        rows, base, flag, weight = [], [], [], []
         carried = dict(zip(old.pids, zip(old.heart.tolist(), old.last_beat.tolist(), old.beats.tolist(),
                                          strict=True), strict=True)) if old is not None else {}
         heart, last_beat, beats = [], [], []
@@ -43,10 +44,13 @@ class _Alcove:
             values = {k: float(x) for k, x in zip(VALUE_KEYS, row, strict=True) if x is not None}
             row = [nan if x is None else float(x) for x in row]
             phase = f.get("breath_phase")
+            quality = dict(f.get("quality") or {})  # checked by check_message
+            w = quality.get("respiration", 1.0)  # a venue that sends no quality is trusted
+            weight.append(w if w >= SYNC_MIN_QUALITY else 0.0)
             self.pids.append(pid)
             self.statics.append({"id": pid, "slot": slot, "values": values, "raw": {},
                                  "breath_rate": row[1], "heart_rate": row[0], "eda_tonic": row[2],
-                                 "eda_phasic": 0.0, "alcove": name, "quality": {}})
+                                 "eda_phasic": 0.0, "alcove": name, "quality": quality})
             rows.append(row)
             base.append(nan if phase is None else float(phase))
             flag.append(bool(f["stale"]))
@@ -58,6 +62,7 @@ class _Alcove:
         self.hr, self.br = table[:, 0].copy(), table[:, 1].copy()
         self.base = np.array(base, np.float64)
         self.flag = np.array(flag, bool)
+        self.weight = np.array(weight, np.float64)
         self.heart, self.last_beat = np.array(heart, np.float64), np.array(last_beat, np.float64)
         self.beats = np.array(beats, np.int64)
         present = table[~self.flag]
@@ -120,7 +125,7 @@ class AlcoveState:
         for name in [a for a in self._alcoves if a not in snapshot]:
             del self._alcoves[name]
         people: list[Participant] = []
-        phases, present, sums = [], [], {k: [] for k in VALUE_KEYS}
+        phases, present, weights, sums = [], [], [], {k: [] for k in VALUE_KEYS}
         for name in sorted(snapshot):
             age, doc = snapshot[name]
             entry = self._alcoves.get(name)
@@ -130,6 +135,7 @@ class AlcoveState:
             people += members
             phases.append(phase)
             present.append(here)
+            weights.append(np.where(here, entry.weight, 0.0))
             frame.alcoves[name] = self._group(entry, phase, here, age)
             if here.any():
                 for k, v in entry.values.items():
@@ -140,7 +146,8 @@ class AlcoveState:
         self._free.sort()
         frame.participants = people
         frame.group = _overall(len(people), np.concatenate(phases) if phases else np.zeros(0),
-                               np.concatenate(present) if present else np.zeros(0, bool), sums)
+                               np.concatenate(present) if present else np.zeros(0, bool),
+                               np.concatenate(weights) if weights else np.zeros(0), sums)
 
     def _group(self, entry: _Alcove, phase: np.ndarray, here: np.ndarray, age: float) -> Group:
         doc, static = entry.doc, entry.group
@@ -151,25 +158,29 @@ class AlcoveState:
         if doc["synchrony"] is not None:
             g.synchrony = doc["synchrony"]
         elif here.sum() >= 2:
-            g.synchrony, _ = _kuramoto(phase[here])
+            g.synchrony, _ = _kuramoto(phase[here], entry.weight[here])
         if doc["mean_phase"] is not None:
             rate = g.mean.get("breath_rate", 0.0)
             g.mean_phase = (doc["mean_phase"] + TWO_PI * rate / 60.0 * min(age, self.stale_after)) % TWO_PI
         elif here.sum() >= 2:
-            _, g.mean_phase = _kuramoto(phase[here])
+            _, g.mean_phase = _kuramoto(phase[here], entry.weight[here])
         return g
 
 
-def _kuramoto(phases: np.ndarray) -> tuple[float, float]:
-    z = np.exp(1j * phases).mean()
+def _kuramoto(phases: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    """Order parameter of the phases weighted by breathing quality (0: left out)."""
+    if np.count_nonzero(weights) < 2:
+        return 0.0, 0.0
+    z = (weights * np.exp(1j * phases)).sum() / weights.sum()
     return float(abs(z)), float(np.angle(z) % TWO_PI)
 
 
-def _overall(count: int, phases: np.ndarray, present: np.ndarray, values: dict[str, list]) -> Group:
+def _overall(count: int, phases: np.ndarray, present: np.ndarray, weights: np.ndarray,
+             values: dict[str, list]) -> Group:
     """Presence, channel means and spreads, and breathing synchrony of the whole network."""
     g = Group(count=count, present=int(present.sum()))
     if g.present >= 2:
-        g.synchrony, g.mean_phase = _kuramoto(phases[present])
+        g.synchrony, g.mean_phase = _kuramoto(phases[present], weights[present])
     for k, parts in values.items():
         if parts:
             v = np.concatenate(parts)

@@ -6,10 +6,15 @@ One message per Alcove per tick on `owl/<alcove>/features` (JSON, QoS 1):
      "count": 2, "present": 2, "synchrony": 0.81, "mean_phase": 2.4,
      "participants": {"k3f9a0c1d": {"present": true, "stale": false, "heart_rate": 64.2,
                       "breath_rate": 12.9, "breath_phase": 1.57, "eda_tonic": 3.1,
-                      "saliva_ph": 6.9, "oral_temp": 36.6, "bacterial_load": 0.2, "biofilm": 0.1}}}
+                      "saliva_ph": 6.9, "oral_temp": 36.6, "bacterial_load": 0.2, "biofilm": 0.1,
+                      "quality": {"ecg": 0.98, "respiration": 0.41}}}}
 
 Participant keys are keyed hashes (HMAC-SHA256 under a venue secret) of the venue's own
 pseudonyms, so even an id an operator typed as a name never leaves. Unknown values are null.
+`quality` carries the signal-quality index (0..1, engine.signals.quality) of each raw channel
+the venue measured, so a reader can tell a rate from clean data from one guessed through
+movement: heart rate goes with `ecg`/`ppg`, breathing with `respiration`, EDA with `eda`
+(null when the venue measured none of them).
 No waveform, no raw sample, no event, no name: `check_message` enforces the schema and the
 privacy test runs every published byte through it.
 """
@@ -27,7 +32,8 @@ from engine.data import Frame, Participant
 VERSION = 1
 MESSAGE_KEYS = ("v", "alcove", "seq", "t", "count", "present", "synchrony", "mean_phase", "participants")
 PARTICIPANT_KEYS = ("present", "stale", "heart_rate", "breath_rate", "breath_phase", "eda_tonic",
-                    "saliva_ph", "oral_temp", "bacterial_load", "biofilm")
+                    "saliva_ph", "oral_temp", "bacterial_load", "biofilm", "quality")
+QUALITY_KEYS = ("ecg", "ppg", "respiration", "eda")  # engine.signals.quality.QUALITY_CHANNELS
 IMPLANT = ("saliva_ph", "oral_temp", "bacterial_load", "biofilm")
 KEY = re.compile(r"^k[0-9a-f]{12}$")
 TOPIC = re.compile(r"^owl/([A-Za-z0-9_-]{1,32})/features$")
@@ -67,6 +73,8 @@ def participant_features(p: Participant) -> dict:
                  "eda_tonic": _num(p.eda_tonic)}
     for name in IMPLANT:  # the smoothed values, never the raw samples
         doc[name] = _num(p.values[name]) if name in p.values else None
+    quality = {k: _num(min(max(q, 0.0), 1.0), 2) for k, q in p.quality.items() if k in QUALITY_KEYS}
+    doc["quality"] = {k: q for k, q in quality.items() if q is not None} or None
     return doc
 
 
@@ -109,9 +117,19 @@ def check_message(payload: bytes) -> dict:
             raise FeatureError("bad participant entry")
         if not isinstance(p["present"], bool) or not isinstance(p["stale"], bool):
             raise FeatureError("bad presence")
-        if not all(_plain_number(p[k]) for k in PARTICIPANT_KEYS[2:]):
+        if not all(_plain_number(p[k]) for k in PARTICIPANT_KEYS[2:-1]):
             raise FeatureError("bad participant value")
+        if not _quality_ok(p["quality"]):
+            raise FeatureError("bad quality")
     return doc
+
+
+def _quality_ok(q: object) -> bool:
+    """Null, or {channel: 0..1} over the known raw channels only."""
+    if q is None:
+        return True
+    return isinstance(q, dict) and set(q) <= set(QUALITY_KEYS) and all(
+        _plain_number(v, allow_null=False) and 0.0 <= v <= 1.0 for v in q.values())
 
 
 def _plain_number(x: object, allow_null: bool = True) -> bool:

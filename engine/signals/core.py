@@ -180,6 +180,8 @@ class Signals:
             qt = st.quality.get(channel)
             if qt is None:
                 qt = st.quality[channel] = QualityTracker(channel)
+            if channel == "respiration":  # the breath-averaged level averages over the breaths seen
+                qt.breath_rate(st.resp.tracker.rate)
             flags = qt.process(t, v)
         if channel == "respiration":
             st.resp.process(t, v, flags)

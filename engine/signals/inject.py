@@ -16,7 +16,8 @@ from scipy import signal
 DURATION = {"burst": 3.0, "clipping": 3.0, "flat": 3.0, "pop": 1.0, "belt_slip": 6.0, "swing": 12.0}
 BURST_BAND = {"ecg": (5.0, 40.0), "ppg": (0.7, 6.0), "respiration": (1.5, 6.0), "eda": (0.5, 3.0)}
 KINDS_FOR = {"ecg": ("burst", "clipping", "flat", "pop"), "ppg": ("burst", "clipping", "flat", "pop"),
-             "respiration": ("burst", "clipping", "flat", "belt_slip", "swing")}
+             "respiration": ("burst", "clipping", "flat", "belt_slip", "swing"),
+             "eda": ("burst", "clipping", "pop")}  # a 3 s flat line is no artifact on a slow quantised EDA
 
 
 def _band_noise(rng: np.random.Generator, n: int, fs: float, band: tuple[float, float]) -> np.ndarray:

@@ -17,14 +17,24 @@ import numpy as np
 from engine.signals.artifacts import KINDS, NSTATE, artifact_run
 
 # tau_base, tau_short, tau_long, tau_amp, k_burst, k_step, k_swing, k_dropout, flat_min, clip_min,
-# hold, warm, relearn, q_down, q_up, peak_tau, tau_mid, k_drift (the meanings: engine.signals.artifacts)
+# hold, warm, relearn, q_down, q_up, peak_tau, tau_mid, k_drift, tau_slow, drift_min, drift_soft,
+# drift_learn (the meanings: engine.signals.artifacts; the belt's tau_mid follows its breathing, see
+# breath_rate)
+SWING_FRAC = 0.175  # belt: the breath-averaged level's time constant, in breath periods
+# belt drift_soft 1.2: the two-stage level keeps ~45 % of a breath, so clean breathing whose speed
+# changes reads up to ~1.2 breath sizes off the slow level (a real belt's slow wander too); the
+# graded movement factor starts there and falls over about a breath (artifacts.SOFT_FALL). The
+# breath size still stops learning at 0.8 (drift_learn) so that a swing's start cannot inflate it
+# (see docs/signals.md, "Breathing under slow swings")
 PARAMS = {
-    "ecg": (0.5, 1.0, 20.0, 1.0, 4.0, 3.0, 4.0, 0.15, 0.15, 0.06, 1.0, 5.0, 10.0, 0.1, 1.5, 3.0, 0.5, 1e9),
-    "ppg": (1.5, 1.0, 20.0, 1.0, 3.0, 4.0, 3.0, 0.2, 0.2, 0.08, 1.0, 5.0, 10.0, 0.1, 1.5, 3.0, 1.5, 1e9),
+    "ecg": (0.5, 1.0, 20.0, 1.0, 4.0, 3.0, 4.0, 0.15, 0.15, 0.06, 1.0, 5.0, 10.0, 0.1, 1.5, 3.0, 0.5, 1e9,
+            10.0, 1.0, 1e9, 1e9),
+    "ppg": (1.5, 1.0, 20.0, 1.0, 3.0, 4.0, 3.0, 0.2, 0.2, 0.08, 1.0, 5.0, 10.0, 0.1, 1.5, 3.0, 1.5, 1e9,
+            10.0, 1.0, 1e9, 1e9),
     "respiration": (10.0, 0.5, 30.0, 3.0, 4.5, 5.0, 3.0, 0.2, 0.6, 0.3, 2.0, 12.0, 20.0, 0.1, 2.0, 6.0,
-                    2.0, 3.0),
+                    0.7, 2.0, 10.0, 0.5, 1.2, 0.8),
     "eda": (20.0, 1.0, 60.0, 5.0, 8.0, 20.0, 50.0, 0.0, 60.0, 5.0, 2.0, 10.0, 30.0, 0.2, 3.0, 10.0,
-            20.0, 1e9),
+            20.0, 1e9, 60.0, 1.0, 1e9, 1e9),
 }
 QUALITY_CHANNELS = tuple(PARAMS)
 SPAN_MEMORY = 60.0  # seconds of closed spans kept for detectors reporting late
@@ -41,7 +51,7 @@ class QualityTracker:
         self.params = np.array(PARAMS[channel], np.float64)
         self.s = np.zeros(NSTATE)
         self.s[11] = self.s[16] = math.nan
-        self.s[13] = 0.5  # not known yet: a newcomer is neither trusted nor doubted
+        self.s[13], self.s[24] = 0.5, 1.0  # not known yet: a newcomer is neither trusted nor doubted
         self.spans: deque[tuple[float, float, int]] = deque()
         self.kinds: dict[str, int] = {}  # artifact spans seen, by kind
         self._spans = np.zeros((16, 3))
@@ -54,7 +64,7 @@ class QualityTracker:
     @property
     def signal(self) -> float:
         """Quality from artifact detection alone (0 in and just after artifacts, else 1)."""
-        return float(self.s[13])
+        return float(self.s[13] * self.s[24])
 
     @property
     def quality(self) -> float:
@@ -96,6 +106,12 @@ class QualityTracker:
             while self.spans and self.spans[0][1] < t[-1] - SPAN_MEMORY:
                 self.spans.popleft()
         return flags
+
+    def breath_rate(self, per_min: float) -> None:
+        """Belt: scale the breath-averaged level's time constant to the breathing (a slow breath
+        must not look like a swing, nor a swing hide behind fast breaths)."""
+        if math.isfinite(per_min) and per_min > 0.0:
+            self.params[16] = min(max(SWING_FRAC * 60.0 / per_min, 0.4), 2.0)
 
     def artifact_between(self, a: float, b: float) -> bool:
         """True if an artifact span (closed or still open) overlaps [a, b]."""
