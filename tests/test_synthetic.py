@@ -241,3 +241,23 @@ def test_a_start_phase_lets_a_short_render_show_the_braid():
     assert open_source("synthetic:phase=0.5").phase == 0.5
     with pytest.raises(SourceError, match="phase must be between 0 and 1"):
         open_source("synthetic:phase=1.5")
+
+
+def test_a_stalled_host_costs_at_most_one_second_of_catch_up(caplog):
+    """After a stall the live clock jumps: the source makes up at most MAX_CATCH_UP of data in one
+    poll (generating a minute of 64 participants at once made the next frame later still), skips
+    the rest with a count and a log line, and carries on from the clock's time."""
+    from engine.sources.synthetic import MAX_CATCH_UP
+
+    src = SyntheticAlcove(participants=8, seed=2)
+    for i in range(61):
+        src.poll(i / 30)
+    with caplog.at_level("WARNING", logger="symphony"):
+        chunks, _ = src.poll(62.0)  # the host froze for a minute
+    times = np.concatenate([c.t for c in chunks])
+    assert times.min() >= 62.0 - MAX_CATCH_UP - 1e-9 and times.max() <= 62.0
+    assert src.skipped_s == pytest.approx(62.0 - 2.0 - MAX_CATCH_UP, abs=0.05)
+    assert "skipped" in caplog.text
+    chunks, _ = src.poll(62.0 + 1 / 30)  # and the next frame is an ordinary one
+    assert all(c.t.min() > 62.0 - 1e-9 for c in chunks)
+    assert src.skipped_s == pytest.approx(62.0 - 2.0 - MAX_CATCH_UP, abs=0.05)

@@ -20,6 +20,7 @@ order, so its output depends only on the seed and the times asked for, never on 
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
@@ -31,6 +32,12 @@ from engine.sources.glitch import Glitcher
 from engine.sources.intake import Rejects
 
 TICK_HZ = 50
+# A live show's clock jumps after a host stall (a drag, swapping): generating every missed second
+# at once costs seconds of CPU for 64 participants and makes the next frame later still (seen in
+# the soak: 14-27 s of CPU a frame). Like RealtimeClock's max_dt, make up at most this much per
+# poll and skip the rest (counted in `skipped_s`, logged). Offline renders poll every frame.
+MAX_CATCH_UP = 1.0
+log = logging.getLogger("symphony")
 RESP_EVERY = 2  # respiration at 25 Hz
 EDA_EVERY = 10  # EDA at 5 Hz
 SLOW_EVERY = 50  # implant channels at 1 Hz
@@ -77,6 +84,7 @@ class SyntheticAlcove(Source):
         self._rng = np.random.default_rng(seed)
         self._init_state()
         self._tick = 0
+        self.skipped_s = 0.0  # time skipped after stalls of the host (see MAX_CATCH_UP)
         self._joined = False
 
     # -- state -------------------------------------------------------------------------
@@ -184,6 +192,13 @@ class SyntheticAlcove(Source):
             vs.append(values)
 
         dt = 1.0 / TICK_HZ
+        behind = now - self._tick * dt
+        if behind > MAX_CATCH_UP:
+            skip = int((behind - MAX_CATCH_UP) / dt)
+            self._tick += skip
+            self.skipped_s += skip * dt
+            log.warning("synthetic: the host stalled; skipped %.1f s of generated data (%.1f s in all)",
+                        skip * dt, self.skipped_s)
         glitched: list[Chunk] = []
         while (self._tick + 1) * dt <= now + 1e-9:
             self._tick += 1
