@@ -31,6 +31,7 @@ from engine.sources import Source
 log = logging.getLogger("symphony")
 
 FREEZE_HEAP_AT = 90  # live shows: frames of warm-up (kernels, buffers, scene) before gc.freeze()
+MAX_CATCH_UP = 1.0  # live: seconds of generated data a source may make up after a stall
 MAX_STEP = 0.05  # the solver's largest step: a slow frame (below 20 fps) takes several
 
 
@@ -49,6 +50,8 @@ class Show:
         self.source = source
         self.clock = clock
         self.live = live
+        if live and hasattr(source, "max_catch_up"):  # a stall must not make the next frame later
+            source.max_catch_up = MAX_CATCH_UP
         self.signals = Signals(max_participants=scene.max_participants)
         self.errors: deque[ShowError] = deque(maxlen=20)
         self.error_count = 0

@@ -244,12 +244,13 @@ def test_a_start_phase_lets_a_short_render_show_the_braid():
 
 
 def test_a_stalled_host_costs_at_most_one_second_of_catch_up(caplog):
-    """After a stall the live clock jumps: the source makes up at most MAX_CATCH_UP of data in one
-    poll (generating a minute of 64 participants at once made the next frame later still), skips
-    the rest with a count and a log line, and carries on from the clock's time."""
-    from engine.sources.synthetic import MAX_CATCH_UP
+    """After a stall the live clock jumps: in a live show the source makes up at most MAX_CATCH_UP
+    of data in one poll (generating a minute of 64 participants at once made the next frame later
+    still), skips the rest with a count and a log line, and carries on from the clock's time."""
+    from engine.runtime import MAX_CATCH_UP
 
     src = SyntheticAlcove(participants=8, seed=2)
+    src.max_catch_up = MAX_CATCH_UP  # as a live Show sets it
     for i in range(61):
         src.poll(i / 30)
     with caplog.at_level("WARNING", logger="symphony"):
@@ -261,3 +262,16 @@ def test_a_stalled_host_costs_at_most_one_second_of_catch_up(caplog):
     chunks, _ = src.poll(62.0 + 1 / 30)  # and the next frame is an ordinary one
     assert all(c.t.min() > 62.0 - 1e-9 for c in chunks)
     assert src.skipped_s == pytest.approx(62.0 - 2.0 - MAX_CATCH_UP, abs=0.05)
+
+
+def test_live_shows_cap_the_catch_up_and_offline_polls_generate_everything():
+    from engine.clock import FixedClock, RealtimeClock
+    from engine.runtime import MAX_CATCH_UP, Show
+    from engine.scene import create_scene
+
+    live, offline = SyntheticAlcove(participants=2, seed=1), SyntheticAlcove(participants=2, seed=1)
+    Show(create_scene("tapestry", seed=1), live, RealtimeClock(), live=True)
+    Show(create_scene("tapestry", seed=1), offline, FixedClock(30.0))
+    assert live.max_catch_up == MAX_CATCH_UP and offline.max_catch_up is None
+    chunks, _ = offline.poll(4.0)  # a reference generator: everything up to t
+    assert min(c.t.min() for c in chunks) < 0.1 and offline.skipped_s == 0.0

@@ -34,9 +34,10 @@ from engine.sources.intake import Rejects
 TICK_HZ = 50
 # A live show's clock jumps after a host stall (a drag, swapping): generating every missed second
 # at once costs seconds of CPU for 64 participants and makes the next frame later still (seen in
-# the soak: 14-27 s of CPU a frame). Like RealtimeClock's max_dt, make up at most this much per
-# poll and skip the rest (counted in `skipped_s`, logged). Offline renders poll every frame.
-MAX_CATCH_UP = 1.0
+# the soak: 14-27 s of CPU a frame). A live Show sets `max_catch_up` (engine.runtime.MAX_CATCH_UP,
+# like RealtimeClock's max_dt): make up at most that much per poll and skip the rest (counted in
+# `skipped_s`, logged).
+# Otherwise (offline renders, recordings, tests) a poll generates everything up to `now`.
 log = logging.getLogger("symphony")
 RESP_EVERY = 2  # respiration at 25 Hz
 EDA_EVERY = 10  # EDA at 5 Hz
@@ -84,6 +85,7 @@ class SyntheticAlcove(Source):
         self._rng = np.random.default_rng(seed)
         self._init_state()
         self._tick = 0
+        self.max_catch_up: float | None = None  # live shows: MAX_CATCH_UP
         self.skipped_s = 0.0  # time skipped after stalls of the host (see MAX_CATCH_UP)
         self._joined = False
 
@@ -193,8 +195,8 @@ class SyntheticAlcove(Source):
 
         dt = 1.0 / TICK_HZ
         behind = now - self._tick * dt
-        if behind > MAX_CATCH_UP:
-            skip = int((behind - MAX_CATCH_UP) / dt)
+        if self.max_catch_up is not None and behind > self.max_catch_up:
+            skip = int((behind - self.max_catch_up) / dt)
             self._tick += skip
             self.skipped_s += skip * dt
             log.warning("synthetic: the host stalled; skipped %.1f s of generated data (%.1f s in all)",
