@@ -92,6 +92,21 @@ class Event:
     value: float = 0.0
 
 
+def _renamed_attribute(old: str, new: str) -> property:
+    """A deprecated alias (`Class.old`) that reads and writes `Class.new`, warning once."""
+    attr = new.rsplit(".", 1)[1]
+
+    def get(self):
+        renamed(old, new)
+        return getattr(self, attr)
+
+    def set_(self, value) -> None:
+        renamed(old, new)
+        setattr(self, attr, value)
+
+    return property(get, set_)
+
+
 @dataclass
 class Participant:
     """One participant as a scene sees it in a frame."""
@@ -126,25 +141,8 @@ class Participant:
         return value
 
     # old names, one release: `beat` was the 0..1 glow, `beats` the count
-    @property
-    def beat(self) -> float:
-        renamed("Participant.beat", "Participant.pulse")
-        return self.pulse
-
-    @beat.setter
-    def beat(self, value: float) -> None:
-        renamed("Participant.beat", "Participant.pulse")
-        self.pulse = value
-
-    @property
-    def beats(self) -> int:
-        renamed("Participant.beats", "Participant.beat_count")
-        return self.beat_count
-
-    @beats.setter
-    def beats(self, value: int) -> None:
-        renamed("Participant.beats", "Participant.beat_count")
-        self.beat_count = value
+    beat = _renamed_attribute("Participant.beat", "Participant.pulse")
+    beats = _renamed_attribute("Participant.beats", "Participant.beat_count")
 
     def norm(self, channel: str) -> float:
         """The smoothed value mapped from its channel's plausible range to 0..1."""
